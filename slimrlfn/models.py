@@ -1,0 +1,291 @@
+"""RLFN (NTIRE 2024 ESR baseline) and SlimRLFN (NTIRE 2024 ESR, team 21), deploy form.
+
+Follows the official model files of the NTIRE 2024 Efficient SR challenge
+(`models/team00_RLFN.py`, `RLFN_Prune`; `models/team21_SlimRLFN.py`, `SlimRLFN`) so that the
+official checkpoints load with ``strict=True`` and give the same outputs.
+
+Both networks map an RGB image tensor of shape (N, 3, H, W), values in [0, 255], to
+(N, 3, 4H, 4W) in [0, 255] (not clamped). The ESA branch needs H, W >= 15 (see
+:data:`MIN_INPUT_SIZE`).
+
+Architectures are data: :func:`build_model` rebuilds a network from its JSON-serialisable
+config (see :func:`default_config`); :func:`config_of` reads the config back off a model.
+
+File order: leaf layers (ESA, upsamplers), block, networks, config helpers.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = [
+    "ARCHITECTURES",
+    "MIN_INPUT_SIZE",
+    "ESA",
+    "RLFB",
+    "RLFN",
+    "SlimRLFN",
+    "build_model",
+    "config_of",
+    "default_config",
+    "validate_config",
+]
+
+#: Smallest LR side (pixels) the ESA branch accepts: conv2 (3x3, stride 2, no padding)
+#: followed by max-pool 7 / stride 3 needs ((H - 3) // 2 + 1) >= 7, i.e. H >= 15.
+MIN_INPUT_SIZE = 15
+
+
+class ESA(nn.Module):
+    """Enhanced Spatial Attention as used in RLFN (with ``conv_f``) and SlimRLFN (without).
+
+    Input and output (N, n_feats, H, W); H, W >= 15. The output is ``x * sigmoid(mask)``.
+    """
+
+    def __init__(
+        self,
+        esa_channels: int = 16,
+        n_feats: int = 30,
+        use_conv_f: bool = False,
+    ) -> None:
+        super().__init__()
+        self.use_conv_f = use_conv_f
+        self.conv1 = nn.Conv2d(n_feats, esa_channels, kernel_size=1)
+        if use_conv_f:
+            self.conv_f = nn.Conv2d(esa_channels, esa_channels, kernel_size=1)
+        self.conv2 = nn.Conv2d(esa_channels, esa_channels, kernel_size=3, stride=2, padding=0)
+        self.conv3 = nn.Conv2d(esa_channels, esa_channels, kernel_size=3, padding=1)
+        self.conv4 = nn.Conv2d(esa_channels, n_feats, kernel_size=1)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c1_ = self.conv1(x)
+        c1 = self.conv2(c1_)
+        v_max = F.max_pool2d(c1, kernel_size=7, stride=3)
+        c3 = self.conv3(v_max)
+        c3 = F.interpolate(c3, (x.size(2), x.size(3)), mode="bilinear", align_corners=False)
+        skip = self.conv_f(c1_) if self.use_conv_f else c1_
+        c4 = self.conv4(c3 + skip)
+        return x * self.sigmoid(c4)
+
+
+class PixelShufflePack(nn.Module):
+    """SlimRLFN's upsampler: 3x3 conv to out_channels * scale^2, then pixel shuffle.
+
+    (N, in_channels, H, W) -> (N, out_channels, scale*H, scale*W). Key: ``upsample_conv``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale_factor: int,
+        upsample_kernel: int = 3,
+    ) -> None:
+        super().__init__()
+        self.scale_factor = scale_factor
+        self.upsample_conv = nn.Conv2d(
+            in_channels,
+            out_channels * scale_factor * scale_factor,
+            upsample_kernel,
+            padding=(upsample_kernel - 1) // 2,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pixel_shuffle(self.upsample_conv(x), self.scale_factor)
+
+
+class RLFB(nn.Module):
+    """Residual Local Feature Block with per-block inner widths (``prune_channels``).
+
+    (N, channels, H, W) -> (N, channels, H, W). ``inner_channels = (c1_r out, c2_r out)``.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        inner_channels: Sequence[int],
+        esa_channels: int = 16,
+        use_conv_f: bool = False,
+    ) -> None:
+        super().__init__()
+        mid1, mid2 = int(inner_channels[0]), int(inner_channels[1])
+        self.c1_r = nn.Conv2d(channels, mid1, 3, padding=1)
+        self.c2_r = nn.Conv2d(mid1, mid2, 3, padding=1)
+        self.c3_r = nn.Conv2d(mid2, channels, 3, padding=1)
+        self.c5 = nn.Conv2d(channels, channels, 1)
+        self.esa = ESA(esa_channels, channels, use_conv_f=use_conv_f)
+        self.act = nn.LeakyReLU(negative_slope=0.05, inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.act(self.c1_r(x))
+        out = self.act(self.c2_r(out))
+        out = self.act(self.c3_r(out))
+        out = out + x
+        return self.esa(self.c5(out))
+
+
+class RLFN(nn.Module):
+    """RLFN as the NTIRE 2024 baseline ``RLFN_Prune`` (46 features, 48 mid channels, 4 blocks).
+
+    Blocks are attributes ``block_1 .. block_N``; ESA has ``conv_f``; the upsampler is
+    ``upsampler.0`` (conv) + ``upsampler.1`` (pixel shuffle), as in the official checkpoint.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        feature_channels: int = 46,
+        num_blocks: int = 4,
+        prune_channels: Optional[Sequence[int]] = None,
+        esa_channels: int = 16,
+        upscale: int = 4,
+    ) -> None:
+        super().__init__()
+        if prune_channels is None:
+            prune_channels = [48] * (2 * num_blocks)
+        self.num_blocks = num_blocks
+        self.conv_1 = nn.Conv2d(in_channels, feature_channels, 3, padding=1)
+        for i in range(num_blocks):
+            block = RLFB(feature_channels, prune_channels[2 * i:2 * i + 2], esa_channels, use_conv_f=True)
+            setattr(self, f"block_{i + 1}", block)
+        self.conv_2 = nn.Conv2d(feature_channels, feature_channels, 3, padding=1)
+        self.upsampler = nn.Sequential(
+            nn.Conv2d(feature_channels, out_channels * upscale * upscale, 3, padding=1),
+            nn.PixelShuffle(upscale),
+        )
+
+    def blocks(self) -> List[RLFB]:
+        """The blocks in forward order."""
+        return [getattr(self, f"block_{i + 1}") for i in range(self.num_blocks)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out_feature = self.conv_1(x)
+        out = out_feature
+        for block in self.blocks():
+            out = block(out)
+        return self.upsampler(self.conv_2(out) + out_feature)
+
+
+class SlimRLFN(nn.Module):
+    """SlimRLFN (30 features, 6 blocks, ESA without ``conv_f``), with per-block ``prune_channels``.
+
+    Blocks are ``block_list.0 .. block_list.N-1``; the upsampler is ``upsampler.upsample_conv``.
+    The official SlimRLFN-prune uses ``prune_channels = [28] * 10 + [30, 30]``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        feature_channels: int = 30,
+        num_blocks: int = 6,
+        prune_channels: Optional[Sequence[int]] = None,
+        esa_channels: int = 16,
+        upscale: int = 4,
+    ) -> None:
+        super().__init__()
+        if prune_channels is None:
+            prune_channels = [feature_channels] * (2 * num_blocks)
+        self.num_blocks = num_blocks
+        self.conv_1 = nn.Conv2d(in_channels, feature_channels, 3, padding=1)
+        self.block_list = nn.ModuleList(
+            RLFB(feature_channels, prune_channels[2 * i:2 * i + 2], esa_channels, use_conv_f=False)
+            for i in range(num_blocks)
+        )
+        self.conv_2 = nn.Conv2d(feature_channels, feature_channels, 3, padding=1)
+        self.upsampler = PixelShufflePack(feature_channels, out_channels, upscale, upsample_kernel=3)
+
+    def blocks(self) -> List[RLFB]:
+        """The blocks in forward order."""
+        return list(self.block_list)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out_feature = self.conv_1(x)
+        out = out_feature
+        for block in self.block_list:
+            out = block(out)
+        return self.upsampler(self.conv_2(out) + out_feature)
+
+
+#: Architecture name -> network class.
+ARCHITECTURES = {"rlfn": RLFN, "slimrlfn": SlimRLFN}
+
+_CONFIG_KEYS = ("arch", "in_channels", "out_channels", "feature_channels", "num_blocks",
+                "prune_channels", "esa_channels", "upscale")
+
+
+def default_config(arch: str) -> Dict[str, Any]:
+    """The config of the unpruned official architecture ``arch`` ('rlfn' or 'slimrlfn')."""
+    if arch == "rlfn":
+        return {"arch": "rlfn", "in_channels": 3, "out_channels": 3, "feature_channels": 46,
+                "num_blocks": 4, "prune_channels": [48] * 8, "esa_channels": 16, "upscale": 4}
+    if arch == "slimrlfn":
+        return {"arch": "slimrlfn", "in_channels": 3, "out_channels": 3, "feature_channels": 30,
+                "num_blocks": 6, "prune_channels": [30] * 12, "esa_channels": 16, "upscale": 4}
+    raise ValueError(f"unknown architecture {arch!r}; expected one of {sorted(ARCHITECTURES)}")
+
+
+def validate_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """Check a config and fill missing keys from the architecture's default; returns a new dict.
+
+    Raises ValueError with one line naming the offending key.
+    """
+    if not isinstance(config, dict) or "arch" not in config:
+        raise ValueError("a model config must be a JSON object with an 'arch' key ('rlfn' or 'slimrlfn')")
+    unknown = sorted(set(config) - set(_CONFIG_KEYS))
+    if unknown:
+        raise ValueError(f"unknown model config keys {unknown}; expected a subset of {list(_CONFIG_KEYS)}")
+    full = default_config(config["arch"])
+    full.update(config)
+    if "prune_channels" not in config:
+        unpruned = 48 if full["arch"] == "rlfn" else full["feature_channels"]
+        full["prune_channels"] = [unpruned] * (2 * full["num_blocks"])
+    for key in ("in_channels", "out_channels", "feature_channels", "num_blocks", "esa_channels", "upscale"):
+        if not isinstance(full[key], int) or full[key] < 1:
+            raise ValueError(f"model config key {key!r} must be a positive integer, got {full[key]!r}")
+    channels = full["prune_channels"]
+    if (not isinstance(channels, (list, tuple)) or len(channels) != 2 * full["num_blocks"]
+            or not all(isinstance(c, int) and c >= 1 for c in channels)):
+        raise ValueError(f"model config key 'prune_channels' must list 2 * num_blocks = "
+                         f"{2 * full['num_blocks']} positive integers, got {channels!r}")
+    full["prune_channels"] = list(channels)
+    return full
+
+
+def build_model(config: Dict[str, Any]) -> nn.Module:
+    """Rebuild a network from its config (see :func:`default_config`); weights are random."""
+    config = validate_config(config)
+    kwargs = {k: v for k, v in config.items() if k != "arch"}
+    return ARCHITECTURES[config["arch"]](**kwargs)
+
+
+def config_of(model: nn.Module) -> Dict[str, Any]:
+    """Read the config back off a built model (the widths as they are now, e.g. after surgery)."""
+    if isinstance(model, RLFN):
+        arch = "rlfn"
+        up_conv = model.upsampler[0]
+    elif isinstance(model, SlimRLFN):
+        arch = "slimrlfn"
+        up_conv = model.upsampler.upsample_conv
+    else:
+        raise TypeError(f"not an RLFN or SlimRLFN model: {type(model).__name__}")
+    blocks = model.blocks()
+    scale = int(round((up_conv.out_channels / model.conv_1.in_channels) ** 0.5))
+    prune_channels: List[int] = []
+    for block in blocks:
+        prune_channels += [block.c1_r.out_channels, block.c2_r.out_channels]
+    return {
+        "arch": arch,
+        "in_channels": model.conv_1.in_channels,
+        "out_channels": up_conv.out_channels // (scale * scale),
+        "feature_channels": model.conv_1.out_channels,
+        "num_blocks": len(blocks),
+        "prune_channels": prune_channels,
+        "esa_channels": blocks[0].esa.conv1.out_channels,
+        "upscale": scale,
+    }
