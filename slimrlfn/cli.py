@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 from .errors import UserError
 
@@ -21,6 +21,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     run_from_args(args)
     return 0
+
+
+def _cmd_time(args: argparse.Namespace) -> int:
+    from .timing_study import run_from_args
+
+    return run_from_args(args)
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
@@ -82,16 +88,27 @@ def _cmd_workbook(args: argparse.Namespace) -> int:
     return 0 if all(row["status"] == "ok" for row in summary["notebooks"]) else 1
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``slimrlfn: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.exit(2, f"slimrlfn: error: {self.prog.split(' ', 1)[-1]}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (sub-commands)."""
     from .evaluate import add_arguments as add_eval_arguments
+    from .timing_study import add_arguments as add_time_arguments
     from .zoo import ZOO
 
-    parser = argparse.ArgumentParser(prog="slimrlfn", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="slimrlfn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_eval = sub.add_parser("eval", help="PSNR/SSIM/runtime as NTIRE's test_demo.py (same flags)")
     add_eval_arguments(p_eval).set_defaults(func=_cmd_eval)
+
+    p_time = sub.add_parser("time", help="warm-up timing study: cold vs warm, separate processes vs consecutive runs")
+    add_time_arguments(p_time).set_defaults(func=_cmd_time)
 
     p_prof = sub.add_parser("profile", help="params, fvcore FLOPs, ptflops MACs, activations, convs")
     p_prof.add_argument("--models", nargs="+", choices=sorted(ZOO), default=list(ZOO))
@@ -130,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point; returns the exit status (2 on a user error, 130 on Ctrl-C)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
+        return int(exc.code or 0)
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

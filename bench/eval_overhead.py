@@ -1,0 +1,91 @@
+"""Evaluation overhead: ``slimrlfn.evaluate`` wall time / (bare forward times + image IO).
+
+For each zoo model, on synthetic DIV2K-sized pairs (HR 2040x1356, LR 510x339), in one process and
+side by side: (a) the whole ``evaluate()`` call (metrics, SR PNG writing, results files, counts
+excluded: see below), (b) the sum of bare whole-image forwards plus reading the LR and HR files.
+Target: ratio <= 1.15. The model counts (fvcore, ptflops), which ``evaluate`` runs once per model
+after the images, are timed apart and reported, not counted in the ratio.
+
+    python bench/eval_overhead.py [--images 3] [--device auto]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import torch
+
+from slimrlfn import evaluate as ev
+from slimrlfn.data import find_pairs, read_image, write_pairs
+from slimrlfn.devices import describe_device, resolve_device, synchronize
+from slimrlfn.zoo import ZOO
+
+
+def synthetic_hr(seed: int, height: int = 1356, width: int = 2040) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    base = 128 + 70 * np.sin(xx / 13.0 + seed)[..., None] * np.cos(yy / 9.0)[..., None] * np.array([1.0, 0.5, -0.7])
+    return np.clip(base + rng.normal(0, 10, (height, width, 3)), 0, 255).astype(np.uint8)
+
+
+@torch.no_grad()
+def bare_seconds(model, pairs, device) -> float:
+    total = 0.0
+    for pair in pairs:
+        begin = time.perf_counter()
+        lr = read_image(pair.lr_path)
+        read_image(pair.hr_path)
+        x = ev.uint8_to_tensor(lr, device)
+        model(x)
+        synchronize(device)
+        total += time.perf_counter() - begin
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=3)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    info = describe_device(device)
+    print(f"device: {info['device_name']} ({info['device']}), torch {info['torch']}, threads {info['threads']}")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        write_pairs(((f"img{i}", synthetic_hr(i)) for i in range(args.images)), data, "valid", progress=False)
+        pairs = find_pairs(data)
+        print(f"{'model':16s} {'eval [s]':>9s} {'bare [s]':>9s} {'ratio':>6s} {'counts [s]':>10s}  target <= 1.15")
+        worst = 0.0
+        for name in ZOO:
+            spec = ev.resolve_model(model=name)
+            model = spec.model.to(device)
+            bare_seconds(model, pairs[:1], device)  # same warm state for both measurements
+            bare = bare_seconds(model, pairs, device)
+            counts_time = {}
+            real_profile = ev.profile_model
+
+            def timed_profile(m, _real=real_profile):
+                begin = time.perf_counter()
+                out = _real(m)
+                counts_time["s"] = time.perf_counter() - begin
+                return out
+
+            with mock.patch.object(ev, "profile_model", timed_profile):
+                begin = time.perf_counter()
+                ev.evaluate(spec, data, Path(tmp) / "out", device=device, overwrite=True, progress=False)
+                wall = time.perf_counter() - begin - counts_time["s"]
+            ratio = wall / bare
+            worst = max(worst, ratio)
+            print(f"{spec.label:16s} {wall:9.2f} {bare:9.2f} {ratio:6.3f} {counts_time['s']:10.2f}  "
+                  f"{'ok' if ratio <= 1.15 else 'MISSED'}")
+    print(f"worst ratio {worst:.3f} (target <= 1.15): {'met' if worst <= 1.15 else 'missed'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

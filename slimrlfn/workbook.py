@@ -1,0 +1,110 @@
+"""The main job: run the numbered notebooks in order through papermill, headless.
+
+Each ``notebooks/NN_*.ipynb`` gets the parameters ``quick``, ``data_dir``, ``figures_dir``,
+``results_dir`` and ``device``; it runs with the notebooks folder as working directory (as in
+JupyterLab). Executed copies go to ``<out_dir>/executed/`` (git-ignored), results to
+``<out_dir>/results/``, figures to ``figures/``. A failing notebook stops the run: its failing cell
+and error are printed and its executed copy is kept. ``<out_dir>/summary.json`` lists each
+notebook, its status, its time and the device.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from .data import make_sample
+from .devices import describe_device, resolve_device
+from .errors import UserError
+from .files import atomic_write_json
+
+__all__ = ["list_notebooks", "notebook_parameters", "run_workbook"]
+
+PathLike = Union[str, Path]
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def list_notebooks(notebooks_dir: PathLike, only: Optional[Sequence[str]] = None) -> List[Path]:
+    """The numbered notebooks ``NN_*.ipynb`` in reading order; ``only`` keeps those whose name starts so."""
+    found = sorted(Path(notebooks_dir).glob("[0-9][0-9]*_*.ipynb"))
+    if only:
+        found = [p for p in found if any(p.name.startswith(prefix) for prefix in only)]
+        if not found:
+            raise UserError(f"--only {' '.join(only)}: no notebook in {notebooks_dir} starts with that")
+    return found
+
+
+def notebook_parameters(mode: str, data_dir: Path, figures_dir: Path, results_dir: Path, device: str) -> Dict[str, Any]:
+    """The parameters every workbook notebook takes (absolute paths)."""
+    if mode not in ("quick", "full"):
+        raise UserError(f"--mode {mode!r}: expected quick or full")
+    return {"quick": mode == "quick", "data_dir": str(data_dir.resolve()), "figures_dir": str(figures_dir.resolve()),
+            "results_dir": str(results_dir.resolve()), "device": device}
+
+
+def _failure_text(exc: Exception) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    cell = getattr(exc, "exec_count", None)
+    source = (getattr(exc, "cell_source", "") or "").strip().splitlines()
+    where = f"cell [{cell}]" if cell is not None else "a cell"
+    first = f" starting '{source[0][:80]}'" if source else ""
+    return f"{where}{first}: {ename}: {str(evalue).strip().splitlines()[0] if str(evalue).strip() else ''}"
+
+
+def run_workbook(
+    mode: str = "quick",
+    data_dir: Optional[PathLike] = None,
+    device: str = "auto",
+    only: Optional[Sequence[str]] = None,
+    out_dir: PathLike = "runs/workbook",
+    figures_dir: PathLike = "figures",
+    notebooks_dir: Optional[PathLike] = None,
+) -> Dict[str, Any]:
+    """Run the notebooks in order; returns (and writes) the run summary."""
+    import papermill
+
+    if notebooks_dir is None:
+        notebooks_dir = Path("notebooks") if Path("notebooks").is_dir() else REPO_ROOT / "notebooks"
+    notebooks_dir = Path(notebooks_dir)
+    out_dir, figures_dir = Path(out_dir), Path(figures_dir)
+    torch_device = resolve_device(device)
+    if data_dir is None:
+        data_dir = Path("data/sample")
+        if not (data_dir / "DIV2K_LSDIR_valid_HR").is_dir():
+            make_sample(data_dir)
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise UserError(f"--data_dir {data_dir}: no such folder")
+    params = notebook_parameters(mode, data_dir, figures_dir, out_dir / "results", device)
+    for folder in (out_dir / "executed", out_dir / "results", figures_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    summary: Dict[str, Any] = {"mode": mode, "device_info": describe_device(torch_device),
+                               "parameters": params, "notebooks": []}
+    failed = False
+    for notebook in list_notebooks(notebooks_dir, only):
+        row: Dict[str, Any] = {"notebook": notebook.name, "status": "skipped", "seconds": 0.0,
+                               "executed": str(out_dir / "executed" / notebook.name)}
+        summary["notebooks"].append(row)
+        if failed:
+            continue
+        print(f"== {notebook.name} ({mode})", flush=True)
+        begin = time.perf_counter()
+        try:
+            papermill.execute_notebook(str(notebook), row["executed"], parameters=params,
+                                       cwd=str(notebooks_dir), progress_bar=True)
+            row["status"] = "ok"
+        except Exception as exc:  # papermill's execution error, or a kernel that died
+            row["status"] = "failed"
+            row["error"] = _failure_text(exc)
+            failed = True
+            print(f"!! {notebook.name} failed in {row['error']} (executed copy: {row['executed']})", flush=True)
+        row["seconds"] = round(time.perf_counter() - begin, 1)
+        atomic_write_json(out_dir / "summary.json", summary)
+    atomic_write_json(out_dir / "summary.json", summary)
+    name = summary["device_info"]["device_name"]
+    print(f"\nworkbook ({mode}) on {name}:")
+    for row in summary["notebooks"]:
+        print(f"  {row['notebook']:36s} {row['status']:8s} {row['seconds']:7.1f} s")
+    print(f"summary: {out_dir / 'summary.json'}; figures: {figures_dir}")
+    return summary

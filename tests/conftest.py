@@ -1,0 +1,57 @@
+"""Shared fixtures: where ../shared is, tiny models, tiny NTIRE-layout data sets."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from slimrlfn.data import write_pairs
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    """$SLIMRLFN_SHARED, else ../shared beside the checkout."""
+    return Path(os.environ.get("SLIMRLFN_SHARED", REPO.parent / "shared"))
+
+
+def zoo_dir() -> Path:
+    return Path(os.environ.get("SLIMRLFN_MODEL_ZOO", shared_dir() / "model_zoo"))
+
+
+@pytest.fixture
+def official_zoo(monkeypatch) -> Path:
+    """The folder with the official checkpoints; skips when absent. Sets SLIMRLFN_MODEL_ZOO."""
+    folder = zoo_dir()
+    if not (folder / "team21_slimrlfn.pth").is_file():
+        pytest.skip(f"official checkpoints not found in {folder} (set SLIMRLFN_MODEL_ZOO or SLIMRLFN_SHARED)")
+    monkeypatch.setenv("SLIMRLFN_MODEL_ZOO", str(folder))
+    monkeypatch.setenv("SLIMRLFN_OFFLINE", "1")
+    return folder
+
+
+@pytest.fixture
+def set5_dir() -> Path:
+    folder = shared_dir() / "datasets" / "Set5"
+    if not (folder / "HR").is_dir():
+        pytest.skip(f"Set5 not found in {folder} (set SLIMRLFN_SHARED)")
+    return folder
+
+
+def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A smooth-plus-noise RGB uint8 test image (H, W, 3)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    base = 128 + 60 * np.sin(xx / 7.0)[..., None] * np.cos(yy / 5.0)[..., None] * np.array([1.0, 0.6, -0.8])
+    return np.clip(base + rng.normal(0, 12, (height, width, 3)), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def tiny_pairs(tmp_path) -> Path:
+    """An NTIRE-layout folder with 2 valid and 1 test pair (HR 96x80 -> LR 24x20)."""
+    root = tmp_path / "data"
+    write_pairs([("a", textured_image(96, 80, 1)), ("b", textured_image(80, 96, 2))], root, "valid", progress=False)
+    write_pairs([("c", textured_image(88, 88, 3))], root, "test", progress=False)
+    return root

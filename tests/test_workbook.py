@@ -1,0 +1,44 @@
+import json
+
+import nbformat
+import pytest
+
+from slimrlfn.errors import UserError
+from slimrlfn.workbook import list_notebooks, run_workbook
+
+
+def write_notebook(path, body):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('quick = True\ndata_dir = ""\nfigures_dir = ""\nresults_dir = ""\ndevice = "cpu"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.mark.notebook
+def test_runs_in_order_stops_at_the_failure_and_keeps_its_copy(tmp_path, tiny_pairs, capsys):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    write_notebook(books / "01_ok.ipynb", "import pathlib\npathlib.Path(results_dir, 'ran.txt').write_text(str(quick))")
+    write_notebook(books / "02_fails.ipynb", "raise ValueError('broken on purpose')")
+    write_notebook(books / "03_after.ipynb", "print('never')")
+    summary = run_workbook("quick", data_dir=tiny_pairs, device="cpu", out_dir=tmp_path / "run",
+                           figures_dir=tmp_path / "fig", notebooks_dir=books)
+    assert [(r["notebook"], r["status"]) for r in summary["notebooks"]] == [
+        ("01_ok.ipynb", "ok"), ("02_fails.ipynb", "failed"), ("03_after.ipynb", "skipped")]
+    assert (tmp_path / "run" / "results" / "ran.txt").read_text() == "True"
+    assert "ValueError: broken on purpose" in summary["notebooks"][1]["error"]
+    assert (tmp_path / "run" / "executed" / "02_fails.ipynb").is_file()
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["device_info"]["device_type"] == "cpu"
+    assert "02_fails.ipynb failed" in capsys.readouterr().out
+
+
+def test_only_and_bad_mode(tmp_path):
+    (tmp_path / "01_a.ipynb").write_text("{}")
+    (tmp_path / "02_b.ipynb").write_text("{}")
+    assert [p.name for p in list_notebooks(tmp_path, ["02"])] == ["02_b.ipynb"]
+    with pytest.raises(UserError, match="--only 09"):
+        list_notebooks(tmp_path, ["09"])
+    with pytest.raises(UserError, match="--mode 'fast'"):
+        run_workbook("fast", data_dir=tmp_path, notebooks_dir=tmp_path, out_dir=tmp_path / "r", figures_dir=tmp_path / "f")
