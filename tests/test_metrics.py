@@ -45,3 +45,16 @@ def test_y_channel_is_bt601_studio_swing():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="same shape"):
         psnr(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 3), np.uint8))
+
+
+def test_fast_uint8_psnr_equals_the_float64_formula_to_the_last_bit():
+    a, b = textured_image(64, 48, 1), textured_image(64, 48, 2)
+    mse = np.mean((a[4:-4, 4:-4].astype(np.float64) - b[4:-4, 4:-4].astype(np.float64)) ** 2)
+    assert psnr(a, b, border=4) == 20 * math.log10(255.0 / math.sqrt(mse))
+    assert psnr(a.astype(np.float64), b.astype(np.float64), border=4) == psnr(a, b, border=4)
+
+
+def test_large_uint8_images_do_not_overflow():
+    a = np.zeros((1356, 2040, 3), np.uint8)
+    b = np.full_like(a, 255)
+    assert psnr(a, b) == 0.0
