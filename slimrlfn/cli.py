@@ -29,6 +29,12 @@ def _cmd_time(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import run_from_args
+
+    return run_from_args(args)
+
+
 def _cmd_profile(args: argparse.Namespace) -> int:
     from .evaluate import resolve_model
     from .profile import profile_model
@@ -98,6 +104,7 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (sub-commands)."""
     from .evaluate import add_arguments as add_eval_arguments
+    from .train import add_arguments as add_train_arguments
     from .timing_study import add_arguments as add_time_arguments
     from .zoo import ZOO
 
@@ -109,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_time = sub.add_parser("time", help="warm-up timing study: cold vs warm, separate processes vs consecutive runs")
     add_time_arguments(p_time).set_defaults(func=_cmd_time)
+
+    p_train = sub.add_parser("train", help="train SlimRLFN: reparameterizable blocks + distillation (torchrun for several devices)")
+    add_train_arguments(p_train).set_defaults(func=_cmd_train)
 
     p_prof = sub.add_parser("profile", help="params, fvcore FLOPs, ptflops MACs, activations, convs")
     p_prof.add_argument("--models", nargs="+", choices=sorted(ZOO), default=list(ZOO))
