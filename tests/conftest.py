@@ -55,3 +55,8 @@ def tiny_pairs(tmp_path) -> Path:
     write_pairs([("a", textured_image(96, 80, 1)), ("b", textured_image(80, 96, 2))], root, "valid", progress=False)
     write_pairs([("c", textured_image(88, 88, 3))], root, "test", progress=False)
     return root
+
+
+def pytest_collection_modifyitems(config, items):
+    """Fast unit tests first; notebook runs through papermill last (stable order otherwise)."""
+    items.sort(key=lambda item: item.get_closest_marker("notebook") is not None)
