@@ -65,7 +65,8 @@ def infer_config(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, Any]:
     """Read an architecture config off an official-layout ``state_dict`` (keys and shapes).
 
     Recognises RLFN (``block_1..``, ``upsampler.0``) and SlimRLFN (``block_list.0..``,
-    ``upsampler.upsample_conv``). Raises ValueError when the layout is neither.
+    ``upsampler.upsample_conv``); per-block ESA widths (after pruning) come back as a list. Raises
+    ValueError when the layout is neither.
     """
     keys = set(state_dict)
     if "upsampler.0.weight" in keys:
@@ -82,12 +83,12 @@ def infer_config(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, Any]:
     indices = sorted(int(m.group(1)) for k in keys if (m := pattern.match(k)))
     num_blocks = len(indices)
     prune_channels: List[int] = []
-    esa_channels = 16
+    esa_channels: List[int] = []
     for i in range(base, base + num_blocks):
         prefix = block_prefix.format(i)
         prune_channels.append(_shape(state_dict, f"{prefix}.c1_r.weight")[0])
         prune_channels.append(_shape(state_dict, f"{prefix}.c2_r.weight")[0])
-        esa_channels = _shape(state_dict, f"{prefix}.esa.conv1.weight")[0]
+        esa_channels.append(_shape(state_dict, f"{prefix}.esa.conv1.weight")[0])
     features, in_channels = _shape(state_dict, "conv_1.weight")[:2]
     up_out = _shape(state_dict, up_key)[0]
     out_channels = in_channels
@@ -95,7 +96,7 @@ def infer_config(state_dict: Mapping[str, torch.Tensor]) -> Dict[str, Any]:
     return validate_config({
         "arch": arch, "in_channels": in_channels, "out_channels": out_channels,
         "feature_channels": features, "num_blocks": num_blocks, "prune_channels": prune_channels,
-        "esa_channels": esa_channels, "upscale": scale,
+        "esa_channels": esa_channels or 16, "upscale": scale,
     })
 
 

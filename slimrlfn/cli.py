@@ -35,6 +35,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def _cmd_prune(args: argparse.Namespace) -> int:
+    from .prune import run_from_args
+
+    return run_from_args(args)
+
+
 def _cmd_profile(args: argparse.Namespace) -> int:
     from .evaluate import resolve_model
     from .profile import profile_model
@@ -104,6 +110,7 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (sub-commands)."""
     from .evaluate import add_arguments as add_eval_arguments
+    from .prune import add_arguments as add_prune_arguments
     from .train import add_arguments as add_train_arguments
     from .timing_study import add_arguments as add_time_arguments
     from .zoo import ZOO
@@ -119,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_train = sub.add_parser("train", help="train SlimRLFN: reparameterizable blocks + distillation (torchrun for several devices)")
     add_train_arguments(p_train).set_defaults(func=_cmd_train)
+
+    p_prune = sub.add_parser("prune", help="iterative structured pruning with distillation fine-tuning (records.jsonl, step_NN/)")
+    add_prune_arguments(p_prune).set_defaults(func=_cmd_prune)
 
     p_prof = sub.add_parser("profile", help="params, fvcore FLOPs, ptflops MACs, activations, convs")
     p_prof.add_argument("--models", nargs="+", choices=sorted(ZOO), default=list(ZOO))

@@ -10,12 +10,15 @@ Both networks map an RGB image tensor of shape (N, 3, H, W), values in [0, 255],
 
 Architectures are data: :func:`build_model` rebuilds a network from its JSON-serialisable
 config (see :func:`default_config`); :func:`config_of` reads the config back off a model.
+``esa_channels`` is one width for every block (as in the official files) or, after structured
+pruning (:mod:`slimrlfn.pruning`), a list with one width per block; a list whose entries are all
+equal is stored as the single integer, so official configs keep their form.
 
 File order: leaf layers (ESA, upsamplers), block, networks, config helpers.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -31,6 +34,7 @@ __all__ = [
     "build_model",
     "config_of",
     "default_config",
+    "esa_widths",
     "validate_config",
 ]
 
@@ -142,16 +146,17 @@ class RLFN(nn.Module):
         feature_channels: int = 46,
         num_blocks: int = 4,
         prune_channels: Optional[Sequence[int]] = None,
-        esa_channels: int = 16,
+        esa_channels: Union[int, Sequence[int]] = 16,
         upscale: int = 4,
     ) -> None:
         super().__init__()
         if prune_channels is None:
             prune_channels = [48] * (2 * num_blocks)
+        esa = esa_widths(esa_channels, num_blocks)
         self.num_blocks = num_blocks
         self.conv_1 = nn.Conv2d(in_channels, feature_channels, 3, padding=1)
         for i in range(num_blocks):
-            block = RLFB(feature_channels, prune_channels[2 * i:2 * i + 2], esa_channels, use_conv_f=True)
+            block = RLFB(feature_channels, prune_channels[2 * i:2 * i + 2], esa[i], use_conv_f=True)
             setattr(self, f"block_{i + 1}", block)
         self.conv_2 = nn.Conv2d(feature_channels, feature_channels, 3, padding=1)
         self.upsampler = nn.Sequential(
@@ -185,16 +190,17 @@ class SlimRLFN(nn.Module):
         feature_channels: int = 30,
         num_blocks: int = 6,
         prune_channels: Optional[Sequence[int]] = None,
-        esa_channels: int = 16,
+        esa_channels: Union[int, Sequence[int]] = 16,
         upscale: int = 4,
     ) -> None:
         super().__init__()
         if prune_channels is None:
             prune_channels = [feature_channels] * (2 * num_blocks)
+        esa = esa_widths(esa_channels, num_blocks)
         self.num_blocks = num_blocks
         self.conv_1 = nn.Conv2d(in_channels, feature_channels, 3, padding=1)
         self.block_list = nn.ModuleList(
-            RLFB(feature_channels, prune_channels[2 * i:2 * i + 2], esa_channels, use_conv_f=False)
+            RLFB(feature_channels, prune_channels[2 * i:2 * i + 2], esa[i], use_conv_f=False)
             for i in range(num_blocks)
         )
         self.conv_2 = nn.Conv2d(feature_channels, feature_channels, 3, padding=1)
@@ -210,6 +216,16 @@ class SlimRLFN(nn.Module):
         for block in self.block_list:
             out = block(out)
         return self.upsampler(self.conv_2(out) + out_feature)
+
+
+def esa_widths(esa_channels: Union[int, Sequence[int]], num_blocks: int) -> List[int]:
+    """The ESA width of every block: ``esa_channels`` repeated (an int) or checked (a list of ``num_blocks``)."""
+    if isinstance(esa_channels, int):
+        return [esa_channels] * num_blocks
+    widths = [int(w) for w in esa_channels]
+    if len(widths) != num_blocks:
+        raise ValueError(f"esa_channels lists {len(widths)} widths for {num_blocks} blocks")
+    return widths
 
 
 #: Architecture name -> network class.
@@ -245,9 +261,17 @@ def validate_config(config: Dict[str, Any]) -> Dict[str, Any]:
     if "prune_channels" not in config:
         unpruned = 48 if full["arch"] == "rlfn" else full["feature_channels"]
         full["prune_channels"] = [unpruned] * (2 * full["num_blocks"])
-    for key in ("in_channels", "out_channels", "feature_channels", "num_blocks", "esa_channels", "upscale"):
+    for key in ("in_channels", "out_channels", "feature_channels", "num_blocks", "upscale"):
         if not isinstance(full[key], int) or full[key] < 1:
             raise ValueError(f"model config key {key!r} must be a positive integer, got {full[key]!r}")
+    esa = full["esa_channels"]
+    if isinstance(esa, (list, tuple)):
+        if len(esa) != full["num_blocks"] or not all(isinstance(c, int) and c >= 1 for c in esa):
+            raise ValueError(f"model config key 'esa_channels' must be a positive integer or list "
+                             f"num_blocks = {full['num_blocks']} positive integers, got {esa!r}")
+        full["esa_channels"] = esa[0] if len(set(esa)) == 1 else list(esa)
+    elif not isinstance(esa, int) or esa < 1:
+        raise ValueError(f"model config key 'esa_channels' must be a positive integer (or one per block), got {esa!r}")
     channels = full["prune_channels"]
     if (not isinstance(channels, (list, tuple)) or len(channels) != 2 * full["num_blocks"]
             or not all(isinstance(c, int) and c >= 1 for c in channels)):
@@ -279,6 +303,7 @@ def config_of(model: nn.Module) -> Dict[str, Any]:
     prune_channels: List[int] = []
     for block in blocks:
         prune_channels += [block.c1_r.out_channels, block.c2_r.out_channels]
+    esa = [block.esa.conv1.out_channels for block in blocks]
     return {
         "arch": arch,
         "in_channels": model.conv_1.in_channels,
@@ -286,6 +311,6 @@ def config_of(model: nn.Module) -> Dict[str, Any]:
         "feature_channels": model.conv_1.out_channels,
         "num_blocks": len(blocks),
         "prune_channels": prune_channels,
-        "esa_channels": blocks[0].esa.conv1.out_channels,
+        "esa_channels": esa[0] if len(set(esa)) == 1 else esa,
         "upscale": scale,
     }
