@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import List, NoReturn, Optional
 
@@ -174,7 +175,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"slimrlfn: error: {exc}", file=sys.stderr)
+        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, rank 0 speaks for all
+            print(f"slimrlfn: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("slimrlfn: interrupted", file=sys.stderr)

@@ -96,18 +96,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     """``python -m slimrlfn.prune``: the same as ``slimrlfn prune`` (one-line errors, exit status 2)."""
     import sys
 
-    from .errors import UserError
+    from .cli import main as cli_main
 
-    parser = add_arguments(argparse.ArgumentParser(prog="slimrlfn prune", description=__doc__.splitlines()[0]))
-    args = parser.parse_args(argv)
-    try:
-        return run_from_args(args)
-    except UserError as exc:
-        print(f"slimrlfn: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("slimrlfn: interrupted", file=sys.stderr)
-        return 130
+    return cli_main(["prune", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -843,18 +843,9 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """``python -m slimrlfn.train`` / ``torchrun -m slimrlfn.train``: the same as ``slimrlfn train``."""
-    parser = argparse.ArgumentParser(prog="slimrlfn train", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run_from_args(args)
-    except UserError as exc:
-        if int(os.environ.get("RANK", "0")) == 0:
-            print(f"slimrlfn: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("slimrlfn: interrupted", file=sys.stderr)
-        return 130
+    from .cli import main as cli_main
+
+    return cli_main(["train", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
