@@ -76,8 +76,12 @@ def main() -> int:
     per_step = (args.minutes - args.reserve_minutes) / steps
     print(f"device: {describe_device(device)['device_name']} ({device}), {describe_device(device)['threads']} threads; "
           f"{steps} steps of {args.channels_per_step} channel(s) per layer, {per_step:.2f} min fine-tuning each", flush=True)
-    rows = {}
+    previous = out_dir / "reproduction.json"
+    # Rows of criteria run earlier (another invocation) are kept; a criterion run now replaces its row.
+    rows = json.loads(previous.read_text())["rows"] if previous.exists() else {}
     for criterion in args.criteria:
+        if (out_dir / criterion / "records.jsonl").exists() and criterion in rows:
+            raise SystemExit(f"{out_dir / criterion}: finished run of '{criterion}' exists; move it away to rerun")
         settings = PruneSettings(
             model="slimrlfn", out_dir=str(out_dir / criterion), val_dir=str(val_dir), hr_dirs=[args.hr_dir],
             criterion=criterion, scope=["inner"], rank="per_layer", channels_per_step=args.channels_per_step,
@@ -85,6 +89,7 @@ def main() -> int:
             batch_size=args.batch_size, lr_patch=args.lr_patch, lr=args.lr, distill_weight=args.distill_weight,
             teacher="start", latency_size=128, latency_runs=3, device=args.device, progress=False)
         begin = time.perf_counter()
+        load_before = os.getloadavg()[0]
         summary = prune_iteratively(settings, log=lambda line: print(f"[{criterion}] {line}", flush=True))
         minutes = (time.perf_counter() - begin) / 60.0
         records = [json.loads(line) for line in (out_dir / criterion / "records.jsonl").read_text().splitlines()]
@@ -99,6 +104,9 @@ def main() -> int:
             "prune_channels": summary["final_config"]["prune_channels"],
             "params_m": summary["final_params_m"], "flops_g": summary["final_flops_g"],
             "checkpoint": summary["final_checkpoint"],
+            "threads": describe_device(device)["threads"],
+            "load_average_1min": [load_before, os.getloadavg()[0]],
+            "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
         print(f"[{criterion}] Set5 {entry['valid_ave_psnr']:.3f} dB RGB ({entry['valid_ave_psnr_y']:.3f} Y) after "
               f"{rows[criterion]['iterations']} iterations in {minutes:.1f} min", flush=True)

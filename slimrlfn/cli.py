@@ -1,7 +1,8 @@
 """The ``slimrlfn`` command: sub-commands call the modules, nothing more.
 
 ``slimrlfn eval`` (the NTIRE ``test_demo.py`` flags), ``slimrlfn profile``, ``slimrlfn zoo``,
-``slimrlfn data pairs|sample``, ``slimrlfn workbook``. A user error prints one line
+``slimrlfn data pairs|sample``, ``slimrlfn export``, ``slimrlfn backends``,
+``slimrlfn workbook``. A user error prints one line
 ``slimrlfn: error: ...`` on stderr and exits with status 2.
 """
 from __future__ import annotations
@@ -40,6 +41,19 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     from .prune import run_from_args
 
     return run_from_args(args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import run_from_args
+
+    return run_from_args(args)
+
+
+def _cmd_backends(args: argparse.Namespace) -> int:
+    from .backend_bench import run_from_args
+
+    run_from_args(args)
+    return 0
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
@@ -154,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_sample = data_sub.add_parser("sample", help="the embedded default set (scikit-image photos)")
     p_sample.add_argument("--out_dir", default="data/sample")
     p_sample.set_defaults(func=_cmd_data_sample)
+
+    from .export import add_arguments as add_export_arguments
+
+    p_export = sub.add_parser("export", help="ONNX export (opset 17+, dynamic H/W), checked against eager on real images")
+    add_export_arguments(p_export).set_defaults(func=_cmd_export)
+
+    from .backend_bench import add_arguments as add_backends_arguments
+
+    p_back = sub.add_parser("backends", help="inference paths side by side: time, cold call, GFLOP/s, share of the "
+                                              "matmul peak, difference to eager")
+    add_backends_arguments(p_back).set_defaults(func=_cmd_backends)
 
     p_wb = sub.add_parser("workbook", help="run the notebooks in order through papermill")
     p_wb.add_argument("--mode", choices=["quick", "full"], default="quick")

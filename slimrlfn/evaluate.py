@@ -23,7 +23,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ from .devices import describe_device, peak_memory_mib, reset_peak_memory, resolv
 from .errors import UserError
 from .files import atomic_write_json, atomic_write_text
 from .models import MIN_INPUT_SIZE
+from .backends import BACKENDS, build_backend
 from .profile import profile_model
 from .zoo import ZOO, load_zoo_model
 
@@ -148,9 +149,17 @@ def _timed_forward(model: nn.Module, lr: torch.Tensor, device: torch.device, til
     return sr, (time.perf_counter() - begin) * 1000.0
 
 
+def _checked_lr(path: Path) -> np.ndarray:
+    lr_img = read_image(path)
+    if min(lr_img.shape[:2]) < MIN_INPUT_SIZE:
+        raise UserError(f"LR image {path}: {lr_img.shape[1]}x{lr_img.shape[0]} is smaller than "
+                        f"the {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} the ESA branch needs")
+    return lr_img
+
+
 @torch.no_grad()
 def evaluate_split(
-    model: nn.Module,
+    model: Callable[[torch.Tensor], torch.Tensor],
     pairs: Sequence[ImagePair],
     device: torch.device,
     mode: str = "valid",
@@ -174,10 +183,7 @@ def evaluate_split(
         results[f"{mode}_ssim_y"] = []
     bar = tqdm(pairs, desc=f"eval {mode}", unit="img", disable=not progress)
     for pair in bar:
-        lr_img = read_image(pair.lr_path)
-        if min(lr_img.shape[:2]) < MIN_INPUT_SIZE:
-            raise UserError(f"LR image {pair.lr_path}: {lr_img.shape[1]}x{lr_img.shape[0]} is smaller than "
-                            f"the {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} the ESA branch needs")
+        lr_img = _checked_lr(pair.lr_path)
         if tile is not None and tile < MIN_INPUT_SIZE:
             raise UserError(f"--tile {tile}: tiles must be at least {MIN_INPUT_SIZE} LR pixels")
         sr_tensor, ms = _timed_forward(model, uint8_to_tensor(lr_img, device), device, tile, scale)
@@ -252,8 +258,16 @@ def evaluate(
     overwrite: bool = False,
     save_images: bool = True,
     progress: bool = True,
+    backend: str = "auto",
+    tolerance: Optional[float] = None,
 ) -> Dict[str, Any]:
     """Evaluate ``spec`` on the valid (and test) split of ``data_dir``; merge into ``save_dir``.
+
+    ``backend`` is the inference path (:mod:`slimrlfn.backends`; ``auto`` = the fastest exact path of
+    the device, ``eager`` = PyTorch as test_demo.py). An exported or compiled path is checked on the
+    first LR image against eager before anything is timed and refused when off by more than
+    ``tolerance`` on the [0, 255] output; its set-up (export, compile, that first run) is recorded
+    as ``backend_info.setup_s`` and not in the per-image runtimes.
 
     Returns the model's results entry (also written to ``save_dir/results.json`` and ``.txt``).
     """
@@ -271,6 +285,9 @@ def evaluate(
     model = spec.model.to(torch_device).eval()
     for param in model.parameters():
         param.requires_grad_(False)
+    first_lr = uint8_to_tensor(_checked_lr(pairs[splits[0]][0].lr_path), torch_device)
+    runner = build_backend(backend, model, torch_device, example=first_lr, tolerance=tolerance)
+    del first_lr
     reset_peak_memory(torch_device)
     entry: Dict[str, Any] = {}
     staged: Dict[str, Path] = {}
@@ -279,7 +296,7 @@ def evaluate(
             stage = save_dir / f".partial-{spec.result_name}-{split}-{os.getpid()}"
             if save_images:
                 staged[split] = stage
-            entry.update(evaluate_split(model, pairs[split], torch_device, split,
+            entry.update(evaluate_split(runner, pairs[split], torch_device, split,
                                         stage if save_images else None, tile, with_ssim, spec.scale, progress))
             memory = peak_memory_mib(torch_device)
             entry[f"{split}_memory"] = memory["memory_mib"]
@@ -292,7 +309,8 @@ def evaluate(
     entry.update({k: counts[k] for k in ("activations", "num_conv", "flops", "num_parameters")})
     entry["macs_ptflops_pytorch"] = counts["macs_ptflops_pytorch"]
     entry.update({"model": spec.label, "source": spec.source, "config": spec.config, "scale": spec.scale,
-                   "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device)})
+                   "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
+                   "backend_info": runner.describe()})
     for split, stage in staged.items():
         final = save_dir / spec.result_name / split
         if final.exists():
@@ -323,6 +341,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--name", default=None, help="results entry name (default: official name or file stem)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
     parser.add_argument("--tile", type=int, default=None, help="LR tile size for tiled inference (default: whole image)")
+    parser.add_argument("--backend", default="auto", choices=BACKENDS,
+                        help="inference path (default auto: the fastest exact path of the device -- OpenVINO on CPU "
+                             "when installed, else channels_last; eager on CUDA). eager = PyTorch as test_demo.py")
+    parser.add_argument("--tolerance", type=float, default=None,
+                        help="largest accepted difference to eager on the [0, 255] output for exported/compiled "
+                             "backends (default 1e-3)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of the same name")
     parser.add_argument("--no_images", action="store_true", help="do not write SR PNGs")
     return parser
@@ -341,7 +365,8 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     spec = resolve_model(args.model, args.checkpoint, args.config, args.model_id, args.use_prune,
                          args.name, args.zoo_path)
     entry = evaluate(spec, args.data_dir, args.save_dir, args.include_test, args.device, args.tile,
-                     args.ssim, args.overwrite, save_images=not args.no_images)
+                     args.ssim, args.overwrite, save_images=not args.no_images, backend=args.backend,
+                     tolerance=args.tolerance)
     print(format_results_table(load_results(args.save_dir)), end="")
     print(f"{spec.result_name}: valid PSNR {entry['valid_ave_psnr']:.3f} dB on "
           f"{entry['device_info']['device_name']} -> {Path(args.save_dir) / 'results.json'}")

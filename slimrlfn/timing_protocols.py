@@ -52,13 +52,14 @@ class TimingSettings:
     cudnn_benchmark: bool = False
     cuda_module_loading: Optional[str] = None
     seed: int = 0
+    backend: str = "eager"
 
 
 def make_settings(protocol: str = "ntire", device: str = "auto", data_dir: Optional[PathLike] = None,
                   split: str = "valid", warmup: Optional[int] = None, iters: int = 10,
                   sizes: Optional[Sequence[Sequence[int]]] = None, threads: Optional[int] = None,
                   channels_last: bool = False, fp16: bool = False, cudnn_benchmark: bool = False,
-                  cuda_module_loading: Optional[str] = None, seed: int = 0) -> TimingSettings:
+                  cuda_module_loading: Optional[str] = None, seed: int = 0, backend: str = "eager") -> TimingSettings:
     """Checked settings; UserError with one line for each kind of bad value."""
     from .data import find_pairs
 
@@ -88,6 +89,14 @@ def make_settings(protocol: str = "ntire", device: str = "auto", data_dir: Optio
                             ("--cuda_module_loading", cuda_module_loading)):
             if value:
                 raise UserError(f"{flag}: a GPU factor, but the device is {torch_device}; on CPU vary --threads and --channels_last")
+    from .backends import resolve_backend
+
+    backend = resolve_backend(backend, torch_device)
+    if backend != "eager":
+        for flag, value in (("--channels_last", channels_last), ("--fp16", fp16)):
+            if value:
+                raise UserError(f"{flag}: a factor of the eager backend, not of --backend {backend} "
+                                f"(use --backend {flag[2:]} for that path)")
     if protocol in ("ntire", "warm"):
         if data_dir is None:
             raise UserError(f"--data_dir: the {protocol} protocol needs NTIRE-layout data")
@@ -96,7 +105,8 @@ def make_settings(protocol: str = "ntire", device: str = "auto", data_dir: Optio
     else:
         data_dir = None
     return TimingSettings(protocol, str(torch_device), data_dir, split, int(warmup), int(iters), sizes,
-                          threads, bool(channels_last), bool(fp16), bool(cudnn_benchmark), cuda_module_loading, seed)
+                          threads, bool(channels_last), bool(fp16), bool(cudnn_benchmark), cuda_module_loading, seed,
+                          backend)
 
 
 def _as_input(x: torch.Tensor, settings: TimingSettings) -> torch.Tensor:

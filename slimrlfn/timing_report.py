@@ -99,7 +99,8 @@ def format_table(study: Dict[str, Any]) -> str:
             else "consecutive runs in one process (*)")
     width = max([len(r["label"]) for r in table["rows"]] + [16]) + 2
     stat = RUN_STATISTIC.get(study["protocol"], "mean")
-    lines = [f"{what}, protocol {study['protocol']}: {stat} time per forward [ms] of each run",
+    backend = study.get("settings", {}).get("backend", "eager")
+    lines = [f"{what}, protocol {study['protocol']}, backend {backend}: {stat} time per forward [ms] of each run",
              f"device: {table['device']}",
              "model".ljust(width) + "".join(f"{c:>11s}" for c in table["columns"][:-1]) + f"{table['columns'][-1]:>16s}"]
     for row in table["rows"]:

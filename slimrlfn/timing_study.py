@@ -39,6 +39,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 
+from .backends import BACKENDS, build_backend, difference_to_eager, refuse_if_inexact
 from .devices import describe_device
 from .errors import UserError
 from .files import atomic_write_json
@@ -114,6 +115,16 @@ def _load_average() -> Optional[float]:
         return None
 
 
+def _check_input(settings: TimingSettings, pairs: Optional[Sequence[Any]], device: torch.device) -> torch.Tensor:
+    """A real LR image for the exactness check: the data's first, else the workbook's example image."""
+    from .data import read_image
+    from .evaluate import uint8_to_tensor
+    from .export import example_images
+
+    image = read_image(pairs[0].lr_path) if pairs else example_images(limit=1)[0]["lr"]
+    return uint8_to_tensor(image, device)
+
+
 def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> None:
     """Run ``job["runs"]`` of ``job["source"]`` one after another in this process; ``emit`` each record.
 
@@ -148,15 +159,35 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                 model = model.to(memory_format=torch.channels_last)
             pairs = find_pairs(settings.data_dir, settings.split) if settings.data_dir else None
             info = _platform_info(device)
+            runner = model
+            if settings.backend != "eager":
+                # built without running it, so that the protocol's first forward stays cold; the
+                # exactness check follows the first run (below)
+                runner = build_backend(settings.backend, model, device, check=False)
+                info["backend_info"] = runner.describe()
         except Exception as exc:  # noqa: BLE001 (reported per run, never raised past the worker)
             for run in job["runs"]:
                 emit({**base, "run": run, "status": "error", "error": _error_line(exc), "samples": [], "groups": {}})
             return
+        refused = None
         for index, run in enumerate(job["runs"]):
             begin = time.time()
+            if refused is not None:
+                emit({**base, "run": run, "status": "error", "error": refused, "process_run": index + 1,
+                      "started": begin, "samples": [], "groups": {}})
+                continue
             try:
-                samples = run_protocol(model, settings, device, pairs)
+                samples = run_protocol(runner, settings, device, pairs)
+                if index == 0 and runner is not model:
+                    runner.max_abs_diff = difference_to_eager(runner, model, _check_input(settings, pairs, device))
+                    info["backend_info"] = runner.describe()
+                    try:
+                        refuse_if_inexact(runner)
+                    except UserError as exc:
+                        refused = str(exc)
+                        raise
                 emit({**base, "run": run, "status": "ok", "error": None, "process_run": index + 1,
+
                       "started": begin, "wall_s": time.time() - begin, "device_info": info,
                       "load_avg_1min": _load_average(),
                       "samples": samples, "groups": summarize_groups(samples, settings.protocol)})
@@ -236,7 +267,7 @@ def run_study(models: Sequence[str], scenario: str = "separate", runs: int = 5, 
               channels_last: bool = False, fp16: bool = False, cudnn_benchmark: bool = False,
               cuda_module_loading: Optional[str] = None, split: str = "valid", out: Optional[PathLike] = None,
               overwrite: bool = False, restart_on_mismatch: bool = False, isolate: bool = True,
-              progress: bool = True) -> Dict[str, Any]:
+              progress: bool = True, backend: str = "eager") -> Dict[str, Any]:
     """Time ``models`` ``runs`` times in ``scenario``; returns (and writes to ``out``) the study document.
 
     ``isolate=False`` runs a ``consecutive`` block in this process. ``restart_on_mismatch`` starts
@@ -252,7 +283,7 @@ def run_study(models: Sequence[str], scenario: str = "separate", runs: int = 5, 
         raise UserError("the separate scenario needs a fresh process per run (isolate=True)")
     sources = resolve_sources(models)
     settings = make_settings(protocol, device, data_dir, split, warmup, iters, sizes, threads, channels_last,
-                             fp16, cudnn_benchmark, cuda_module_loading)
+                             fp16, cudnn_benchmark, cuda_module_loading, backend=backend)
     identity = {"scenario": scenario, "settings": asdict(settings)}
     records: List[Dict[str, Any]] = []
     if out is not None and Path(out).exists() and not overwrite:
@@ -327,6 +358,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                                                     "an existing file with the same settings is resumed")
     parser.add_argument("--overwrite", action="store_true", help="start again even if --out exists")
     parser.add_argument("--threads", type=int, default=None, help="CPU intra-op threads (default: torch's)")
+    parser.add_argument("--backend", default="eager", choices=BACKENDS,
+                        help="inference path (default eager: PyTorch as the challenge timed it; auto = the fastest "
+                             "exact path of the device; see slimrlfn.backends)")
     parser.add_argument("--channels_last", action="store_true")
     parser.add_argument("--fp16", action="store_true", help="half precision (GPU only)")
     parser.add_argument("--cudnn_benchmark", action="store_true", help="cudnn.benchmark = True (GPU only)")
@@ -343,12 +377,13 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run the study the arguments describe, print the seed-style table; 0 when every run finished."""
     from .timing_report import format_table
 
-    out = args.out or f"runs/timing/{args.scenario}_{args.protocol}.json"
+    suffix = "" if args.backend == "eager" else f"_{args.backend}"
+    out = args.out or f"runs/timing/{args.scenario}_{args.protocol}{suffix}.json"
     sizes = [_parse_size(s) for s in args.sizes] if args.sizes else None
     study = run_study(args.models, args.scenario, args.runs, args.protocol, args.data_dir, args.device,
                       args.warmup, args.iters, sizes, args.threads, args.channels_last, args.fp16,
                       args.cudnn_benchmark, args.cuda_module_loading, args.split, out, args.overwrite,
-                      isolate=not args.in_process)
+                      isolate=not args.in_process, backend=args.backend)
     print(format_table(study), end="")
     print(f"-> {out}")
     return 0 if all(r["status"] == "ok" for r in study["records"]) else 1

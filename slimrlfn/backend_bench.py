@@ -1,0 +1,246 @@
+"""The inference paths of :mod:`slimrlfn.backends` side by side, in one process, on one input.
+
+For each input size and model, every backend is built on a copy of the model (``setup_s``:
+export/compile/build), called once (``first_ms``: its first call in this process -- torch.compile
+compiles here; the process-level cold start is what ``slimrlfn time --backend`` measures), then
+timed in ``rounds`` interleaved rounds (one call per backend per round in a shuffled order, so
+slow drift of the machine and position effects fall on all alike).
+
+Per row: median and IQR [ms]; GFLOP/s = 2 x fvcore FLOPs at that size (fvcore counts one per
+multiply-accumulate) / median; ``peak_fraction`` = that over this machine's fp32 matrix-multiply
+peak (:func:`matmul_peak_gflops`, measured in the same run, same threads); the largest difference
+to eager fp32 on the [0, 255] output, on a real photo resized to the input size.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from .backends import available_backends, build_backend, difference_to_eager, resolve_backend
+from .devices import describe_device, resolve_device, synchronize
+from .errors import UserError
+from .files import atomic_write_json
+from .timing import ratio_ci
+
+__all__ = ["matmul_peak_gflops", "real_input", "compare_backends", "format_rows", "target_summary", "summarize", "DEFAULT_SIZES",
+           "add_arguments", "run_from_args"]
+
+DEFAULT_SIZES = ((256, 256), (339, 510))  # the challenge's 256x256 and a DIV2K-sized LR
+
+
+def matmul_peak_gflops(device: torch.device, sizes: Sequence[int] = (1024, 2048, 3072), reps: int = 5) -> Dict[str, Any]:
+    """Best fp32 ``torch.matmul`` throughput [GFLOP/s, 2 n^3 per product] over square ``sizes``.
+
+    Each size: one untimed product, then the median of ``reps`` timed ones.
+    """
+    per_size = {}
+    for n in sizes:
+        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+        a @ b
+        times = []
+        for _ in range(reps):
+            synchronize(device)
+            begin = time.perf_counter()
+            a @ b
+            synchronize(device)
+            times.append(time.perf_counter() - begin)
+        per_size[int(n)] = 2 * n ** 3 / float(np.median(times)) / 1e9
+    return {"gflops": max(per_size.values()), "per_size": per_size}
+
+
+def real_input(height: int, width: int, device: torch.device) -> torch.Tensor:
+    """A real photo (scikit-image's astronaut) as a (1, 3, height, width) float32 LR input in [0, 255]."""
+    from .data import imresize_matlab
+    from .evaluate import uint8_to_tensor
+    from .export import example_images
+
+    return uint8_to_tensor(imresize_matlab(example_images(limit=1)[0]["hr"], output_shape=(height, width)), device)
+
+
+def _timed_ms(fn: Callable, x: torch.Tensor, device: torch.device) -> float:
+    synchronize(device)
+    begin = time.perf_counter()
+    fn(x)
+    synchronize(device)
+    return (time.perf_counter() - begin) * 1000.0
+
+
+def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEFAULT_SIZES,
+                     backends: Optional[Sequence[str]] = None, rounds: int = 15, device: str = "auto",
+                     out: Optional[str] = None, progress: bool = True,
+                     log: Callable[[str], None] = lambda line: None) -> Dict[str, Any]:
+    """Time ``backends`` (default: ``auto`` and every one available here) on zoo ``models`` at ``sizes``.
+
+    Returns ``{device_info, threads, peak, auto, load_average, rows: [...]}``; each row has model,
+    label, size [h, w], backend, resolved, median_ms, iqr_ms, first_ms, setup_s, gflops,
+    peak_fraction, max_abs_diff, times_ms, and for ``auto`` beside ``openvino`` the ratio of medians
+    openvino / auto with its bootstrap 95% CI (``openvino_over_auto``). Written to ``out``
+    (atomically) after each model, so a long run keeps what it measured.
+    """
+    from tqdm.auto import tqdm
+
+    from .profile import profile_model
+    from .zoo import load_zoo_model
+
+    if rounds < 1:
+        raise UserError(f"--rounds {rounds}: expected at least 1")
+    torch_device = resolve_device(device)
+    names = list(backends) if backends else ["auto", *available_backends(torch_device)]
+    for name in names:
+        resolve_backend(name, torch_device)  # one line for an unknown, impossible or missing backend
+    peak = matmul_peak_gflops(torch_device)
+    document: Dict[str, Any] = {"device_info": describe_device(torch_device), "threads": torch.get_num_threads(),
+                                "peak": peak, "auto": resolve_backend("auto", torch_device), "rows": []}
+    log(f"device: {document['device_info']['device_name']} ({torch_device}), {document['threads']} threads; "
+        f"fp32 matmul peak {peak['gflops']:.1f} GFLOP/s; auto -> {document['auto']}")
+    bar = tqdm(total=len(sizes) * len(models), desc="backends", unit="model", disable=not progress)
+    for h, w in sizes:
+        x = real_input(h, w, torch_device)
+        for model_name in models:
+            model, entry = load_zoo_model(model_name)
+            flops = profile_model(model, (1, 3, h, w))["flops"] * 1e9
+            built, first_ms = {}, {}
+            for name in names:
+                built[name] = build_backend(name, model, torch_device, check=False)
+                first_ms[name] = _timed_ms(built[name], x, torch_device)
+            times: Dict[str, List[float]] = {name: [] for name in names}
+            order = np.random.default_rng(0)
+            for _ in range(rounds):
+                for name in order.permutation(names):
+                    times[str(name)].append(_timed_ms(built[str(name)], x, torch_device))
+            rows = []
+            for name in names:
+                backend = built[name]
+                backend.max_abs_diff = difference_to_eager(backend, model, x)
+                median = float(np.median(times[name]))
+                q1, q3 = np.percentile(times[name], [25, 75])
+                gflops = 2 * flops / (median / 1000.0) / 1e9
+                rows.append({"model": model_name, "label": entry.label, "size": [h, w], "backend": name,
+                             "resolved": backend.name, "flops_g": flops / 1e9, "median_ms": median,
+                             "iqr_ms": float(q3 - q1), "first_ms": first_ms[name], "setup_s": backend.setup_s,
+                             "gflops": gflops, "peak_fraction": gflops / peak["gflops"],
+                             "max_abs_diff": backend.max_abs_diff, "times_ms": times[name]})
+            if "auto" in times and "openvino" in times:
+                ratio = ratio_ci(times["openvino"], times["auto"], statistic=np.median)
+                next(r for r in rows if r["backend"] == "auto")["openvino_over_auto"] = ratio
+            document["rows"].extend(rows)
+            document["load_average"] = list(os.getloadavg())
+            if out is not None:
+                atomic_write_json(out, document)
+            log(format_rows(rows))
+            bar.update(1)
+    bar.close()
+    return document
+
+
+def format_rows(rows: Sequence[Dict[str, Any]]) -> str:
+    """One model at one size as a text table (the rows of :func:`compare_backends`)."""
+    first = rows[0]
+    lines = [f"{first['label']} at {first['size'][0]}x{first['size'][1]} ({first['flops_g']:.3f} G multiply-accumulates)",
+             f"{'backend':24s} {'median':>8s} {'IQR':>6s} {'first':>8s} {'set-up':>7s} {'GFLOP/s':>8s} "
+             f"{'peak':>6s} {'max|d|':>9s}"]
+    for row in rows:
+        label = row["backend"] if row["backend"] == row["resolved"] else f"{row['backend']} ({row['resolved']})"
+        lines.append(f"{label:24s} {row['median_ms']:8.2f} {row['iqr_ms']:6.2f} {row['first_ms']:8.1f} "
+                     f"{row['setup_s']:7.2f} {row['gflops']:8.1f} {row['peak_fraction']:6.1%} {row['max_abs_diff']:9.2e}")
+        if "openvino_over_auto" in row:
+            ratio = row["openvino_over_auto"]
+            lines.append(f"  openvino / auto (ratio of medians, 95% CI): {ratio['ratio']:.3f} "
+                         f"[{ratio['ci'][0]:.3f}, {ratio['ci'][1]:.3f}]  (>= 1: auto is no slower)")
+    return "\n".join(lines)
+
+
+def target_summary(document: Dict[str, Any], model: str = "slimrlfn_prune", size: Sequence[int] = (256, 256),
+                   peak_target: float = 0.8) -> Dict[str, Any]:
+    """Issue 6's CPU targets for ``model`` at ``size``: the default path's share of the matmul peak
+    (>= ``peak_target``) and openvino / auto (>= 1 within its CI: auto no slower). None where not measured."""
+    rows = [r for r in document["rows"] if r["model"] == model and list(r["size"]) == list(size)]
+    auto = next((r for r in rows if r["backend"] == "auto"), None)
+    if auto is None:
+        return {"measured": False}
+    ratio = auto.get("openvino_over_auto")
+    return {"measured": True, "model": model, "size": list(size), "auto": auto["resolved"],
+            "peak_fraction": auto["peak_fraction"], "peak_target_met": auto["peak_fraction"] >= peak_target,
+            "openvino_over_auto": ratio,
+            "no_slower_than_openvino": None if ratio is None else ratio["ci"][1] >= 1.0}
+
+
+def summarize(document: Dict[str, Any], tolerance: Optional[float] = None) -> Dict[str, Any]:
+    """The comparison in a few computed sentences, plus the fastest exact path per model and size.
+
+    A path counts as exact when its difference to eager is within ``tolerance`` (default
+    :data:`slimrlfn.export.DEFAULT_TOLERANCE`) on the [0, 255] output.
+    """
+    from .export import DEFAULT_TOLERANCE
+
+    tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    info = document["device_info"]
+    fastest, sentences = [], []
+    keys = list(dict.fromkeys((r["model"], tuple(r["size"])) for r in document["rows"]))
+    for model, size in keys:
+        rows = [r for r in document["rows"] if r["model"] == model and tuple(r["size"]) == size]
+        exact = [r for r in rows if r["max_abs_diff"] is not None and r["max_abs_diff"] <= tolerance]
+        eager = next((r for r in rows if r["backend"] == "eager"), None)
+        if not exact:
+            continue
+        best = min(exact, key=lambda r: r["median_ms"])
+        fastest.append({"model": model, "size": list(size), "backend": best["resolved"], "median_ms": best["median_ms"],
+                        "peak_fraction": best["peak_fraction"],
+                        "speedup_vs_eager": eager["median_ms"] / best["median_ms"] if eager else None})
+        versus = f", {eager['median_ms'] / best['median_ms']:.2f}x eager" if eager else ""
+        sentences.append(f"{best['label']} at {size[0]}x{size[1]}: fastest exact path {best['resolved']} "
+                         f"{best['median_ms']:.1f} ms ({best['peak_fraction']:.0%} of the matmul peak{versus}).")
+    targets = target_summary(document)
+    if targets["measured"]:
+        ratio = targets["openvino_over_auto"]
+        sentences.append(f"Default path (auto = {targets['auto']}) for SlimRLFN-prune at 256x256: "
+                         f"{targets['peak_fraction']:.0%} of the matmul peak (target 80%: "
+                         f"{'met' if targets['peak_target_met'] else 'missed'})"
+                         + ("" if ratio is None else f"; openvino / auto = {ratio['ratio']:.3f} "
+                            f"[{ratio['ci'][0]:.3f}, {ratio['ci'][1]:.3f}]") + ".")
+    device = f"{info['device_name']} ({info['device']}, {document['threads']} threads)"
+    return {"device": device, "fastest": fastest, "targets": targets,
+            "conclusion": f"On {device}: " + " ".join(sentences)}
+
+
+def _parse_size(text: str) -> List[int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--sizes {text}: expected HxW, e.g. 256x256") from None
+    if min(h, w) < 16:
+        raise UserError(f"--sizes {text}: expected both sides >= 16")
+    return [h, w]
+
+
+def add_arguments(parser: "argparse.ArgumentParser") -> "argparse.ArgumentParser":
+    """``slimrlfn backends`` flags."""
+    from .backends import BACKENDS
+    from .zoo import ZOO
+
+    parser.add_argument("--models", nargs="+", default=list(ZOO), choices=sorted(ZOO))
+    parser.add_argument("--sizes", nargs="+", default=[f"{h}x{w}" for h, w in DEFAULT_SIZES], help="LR sizes HxW")
+    parser.add_argument("--backends", nargs="+", default=None, choices=BACKENDS,
+                        help="default: auto and every backend available here")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved timed calls per backend")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--out", default="runs/backends/backends.json", help="results JSON (written atomically)")
+    return parser
+
+
+def run_from_args(args: "argparse.Namespace") -> Dict[str, Any]:
+    """Compare as the parsed arguments say, printing each table; returns the document."""
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UserError(f"--threads {args.threads}: expected at least 1")
+        torch.set_num_threads(args.threads)
+    sizes = [_parse_size(s) for s in args.sizes]
+    document = compare_backends(args.models, sizes, args.backends, args.rounds, args.device, args.out,
+                                progress=False, log=lambda line: print(line + "\n", flush=True))
+    print(f"-> {args.out}")
+    return document

@@ -1,0 +1,277 @@
+"""Inference paths ("backends") for any workbook model: the same SR, computed different ways.
+
+Every backend is a callable ``(1, 3, H, W) float32 in [0, 255] on the device -> (1, 3, sH, sW)
+float32`` (fp16 computes in half precision and returns float32). Built with :func:`build_backend`,
+which also measures the set-up time (export, compile, graph build) and, on an example image, the
+largest absolute difference to eager fp32 on the [0, 255] output.
+
+=================  ======  =================================================================
+name               device  what it is
+=================  ======  =================================================================
+``eager``          any     the model as it is (what NTIRE's test_demo.py runs)
+``channels_last``  any     NHWC memory layout for weights and input
+``compile``        any     ``torch.compile`` (inductor, weights frozen), channels_last
+``onnxruntime``    CPU     ONNX export (opset 17, dynamic H/W) run by ONNX Runtime
+``openvino``       CPU     the same ONNX export run by OpenVINO (fp32 precision hint)
+``fp16``           CUDA    half precision (not exact: its difference is reported, not refused)
+``cuda_graphs``    CUDA    one captured CUDA graph per input shape
+``tensorrt``       CUDA    torch_tensorrt, fp32 (only when it is installed)
+``auto``           any     the default: the fastest exact path this device has (see below)
+=================  ======  =================================================================
+
+``auto`` picks ``openvino`` on CPU when the ``openvino`` package is installed (the ``deploy``
+extra; the fastest exact CPU path in ``bench/backends.py``), ``channels_last`` otherwise, and
+``eager`` on CUDA (no GPU comparison has been run by the workbook yet, so it keeps the
+challenge's path). Exported and compiled paths (``compile``, ``onnxruntime``, ``openvino``,
+``tensorrt``) are refused with one line when their difference to eager exceeds ``tolerance``.
+The ONNX-based paths use as many threads as PyTorch (``torch.get_num_threads()``).
+"""
+from __future__ import annotations
+
+import importlib
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import UserError
+
+__all__ = ["BACKENDS", "CUDA_ONLY", "CPU_ONLY", "EXACT_CHECKED", "Backend", "build_backend", "resolve_backend",
+           "require_module", "available_backends", "difference_to_eager",
+           "refuse_if_inexact"]
+
+BACKENDS = ("auto", "eager", "channels_last", "compile", "onnxruntime", "openvino", "fp16", "cuda_graphs", "tensorrt")
+CUDA_ONLY = ("fp16", "cuda_graphs", "tensorrt")
+CPU_ONLY = ("onnxruntime", "openvino")
+EXACT_CHECKED = ("compile", "onnxruntime", "openvino", "tensorrt")
+_PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "tensorrt": "torch_tensorrt", "onnx": "onnx"}
+
+
+@dataclass
+class Backend:
+    """A ready inference path. ``setup_s``: export/compile/build seconds; ``max_abs_diff``: to eager fp32."""
+
+    name: str
+    requested: str
+    device: torch.device
+    run: Callable[[torch.Tensor], torch.Tensor]
+    setup_s: float = 0.0
+    max_abs_diff: Optional[float] = None
+    details: Dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, lr: torch.Tensor) -> torch.Tensor:
+        return self.run(lr)
+
+    def describe(self) -> Dict[str, Any]:
+        """JSON-ready summary recorded beside every measurement."""
+        return {"backend": self.name, "requested": self.requested, "setup_s": self.setup_s,
+                "max_abs_diff_to_eager": self.max_abs_diff, **self.details}
+
+
+def require_module(module: str, what: str) -> Any:
+    """Import ``module`` or raise a one-line UserError with the install hint."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = "deploy" if module in ("onnxruntime", "openvino", "onnx") else None
+        hint = f"pip install -e .[{extra}]" if extra else f"pip install {module.replace('_', '-')}"
+        raise UserError(f"{what}: the Python package '{module}' is not installed ({hint})") from None
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def available_backends(device: torch.device) -> list:
+    """Backends that can run on ``device`` with the packages installed here (``auto`` excluded)."""
+    names = []
+    for name in BACKENDS[1:]:
+        if (name in CUDA_ONLY) != (device.type == "cuda") and (name in CUDA_ONLY or name in CPU_ONLY):
+            continue
+        if name in _PACKAGES and not _installed(_PACKAGES[name]):
+            continue
+        names.append(name)
+    return names
+
+
+def resolve_backend(name: str, device: torch.device) -> str:
+    """``auto`` -> the concrete default for ``device``; UserError for unknown or impossible choices."""
+    if name not in BACKENDS:
+        raise UserError(f"--backend {name!r}: expected one of {', '.join(BACKENDS)}")
+    if name == "auto":
+        if device.type == "cuda":
+            return "eager"
+        return "openvino" if _installed("openvino") else "channels_last"
+    if name in CUDA_ONLY and device.type != "cuda":
+        raise UserError(f"--backend {name}: needs a CUDA device, but the device is {device}")
+    if name in CPU_ONLY and device.type != "cpu":
+        raise UserError(f"--backend {name}: runs on the CPU only (device is {device}); use --device cpu")
+    if name in _PACKAGES:
+        require_module(_PACKAGES[name], f"--backend {name}")
+    return name
+
+
+def _onnx_file(model: nn.Module, workdir: Path) -> Path:
+    from .export import onnx_to_file
+
+    return onnx_to_file(model, workdir / "model.onnx")
+
+
+def _build_eager(model: nn.Module, device: torch.device) -> Callable:
+    return model
+
+
+def _build_channels_last(model: nn.Module, device: torch.device) -> Callable:
+    model = model.to(memory_format=torch.channels_last)
+    return lambda x: model(x.contiguous(memory_format=torch.channels_last))
+
+
+def _build_compile(model: nn.Module, device: torch.device) -> Callable:
+    import torch._inductor.config as inductor_config
+
+    model = model.to(memory_format=torch.channels_last)
+    compiled = torch.compile(model)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with inductor_config.patch(freezing=True):
+            return compiled(x.contiguous(memory_format=torch.channels_last))
+    return run
+
+
+def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path) -> Callable:
+    ort = require_module("onnxruntime", "--backend onnxruntime")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(_onnx_file(model, workdir)), options, providers=["CPUExecutionProvider"])
+    return lambda x: torch.from_numpy(session.run(None, {"lr": x.detach().cpu().numpy()})[0])
+
+
+def _build_openvino(model: nn.Module, device: torch.device, workdir: Path) -> Callable:
+    ov = require_module("openvino", "--backend openvino")
+    core = ov.Core()
+    compiled = core.compile_model(str(_onnx_file(model, workdir)), "CPU", {
+        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_NUM_THREADS": torch.get_num_threads()})
+    request = compiled.create_infer_request()
+    output = compiled.output(0)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        result = request.infer({0: x.detach().cpu().numpy()})[output]
+        return torch.from_numpy(np.array(result, copy=True))
+    return run
+
+
+def _build_fp16(model: nn.Module, device: torch.device) -> Callable:
+    model = model.half()
+    return lambda x: model(x.half()).float()
+
+
+def _build_cuda_graphs(model: nn.Module, device: torch.device) -> Callable:
+    graphs: Dict[tuple, tuple] = {}
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        key = tuple(x.shape)
+        if key not in graphs:
+            static_in = x.clone()
+            stream = torch.cuda.Stream(device)
+            stream.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(stream):
+                for _ in range(2):  # warm-up on a side stream, as torch.cuda.graphs documents
+                    model(static_in)
+            torch.cuda.current_stream(device).wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                static_out = model(static_in)
+            graphs[key] = (graph, static_in, static_out)
+        graph, static_in, static_out = graphs[key]
+        static_in.copy_(x)
+        graph.replay()
+        return static_out.clone()
+    return run
+
+
+def _build_tensorrt(model: nn.Module, device: torch.device, example: torch.Tensor) -> Callable:
+    trt = require_module("torch_tensorrt", "--backend tensorrt")
+    compiled = trt.compile(model, ir="dynamo", inputs=[example], enabled_precisions={torch.float32})
+    return compiled
+
+
+def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor) -> float:
+    """Largest |backend(example) - eager fp32 model(example)| on the [0, 255] output."""
+    import copy
+
+    from .export import max_abs_difference
+
+    eager = copy.deepcopy(model).to(backend.device).float().eval()
+    with torch.no_grad():
+        reference = eager(example.to(backend.device))
+        output = backend(example.to(backend.device))
+    return max_abs_difference(output, reference)
+
+
+def refuse_if_inexact(backend: Backend, tolerance: Optional[float] = None) -> None:
+    """UserError (one line) when an exported/compiled backend's measured difference exceeds ``tolerance``."""
+    from .export import DEFAULT_TOLERANCE
+
+    tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    if backend.name in EXACT_CHECKED and backend.max_abs_diff is not None and backend.max_abs_diff > tolerance:
+        raise UserError(f"--backend {backend.name}: not exact, refused: max abs difference to eager "
+                        f"{backend.max_abs_diff:.3g} on the [0, 255] output (tolerance {tolerance:g})")
+
+
+def build_backend(name: str, model: nn.Module, device: torch.device, example: Optional[torch.Tensor] = None,
+                  tolerance: Optional[float] = None, check: bool = True, measure_all: bool = False) -> Backend:
+    """Build backend ``name`` (or ``auto``) for a copy of ``model`` on ``device`` (the model is not changed).
+
+    ``setup_s`` is the export/compile/build time. With ``check``, an exported or compiled path
+    (``EXACT_CHECKED``) is run once on ``example`` -- a real (1, 3, H, W) float32 [0, 255] LR image;
+    default :func:`slimrlfn.export.example_images`' first -- inside the set-up (so lazy compilation is
+    part of ``setup_s``), compared with eager, and refused with a one-line UserError when it is off by
+    more than ``tolerance`` (default :data:`slimrlfn.export.DEFAULT_TOLERANCE`). Other paths are not
+    run here, so that their first call stays cold, unless ``measure_all`` (the benchmark) asks for
+    the difference of every path.
+    """
+    import copy
+
+    resolved = resolve_backend(name, device)
+    eager_model = model
+    model = copy.deepcopy(model).to(device).float().eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    run_example = (check and resolved in EXACT_CHECKED) or measure_all
+    if example is None and run_example:
+        from .evaluate import uint8_to_tensor
+        from .export import example_images
+
+        example = uint8_to_tensor(example_images(limit=1)[0]["lr"], device)
+    begin = time.perf_counter()
+    details: Dict[str, Any] = {}
+    with torch.no_grad(), tempfile.TemporaryDirectory(prefix="slimrlfn-backend-") as workdir:
+        if resolved in ("onnxruntime", "openvino"):
+            run = {"onnxruntime": _build_onnxruntime, "openvino": _build_openvino}[resolved](model, device, Path(workdir))
+            details["threads"] = torch.get_num_threads()
+        elif resolved == "tensorrt":
+            if example is None:
+                raise UserError("--backend tensorrt: needs an example input to build the engine")
+            run = _build_tensorrt(model, device, example.to(device))
+        else:
+            run = {"eager": _build_eager, "channels_last": _build_channels_last, "compile": _build_compile,
+                   "fp16": _build_fp16, "cuda_graphs": _build_cuda_graphs}[resolved](model, device)
+        backend = Backend(resolved, name, device, torch.no_grad()(run), 0.0, None, details)
+        if run_example and resolved in EXACT_CHECKED:
+            backend(example.to(device))  # lazy compilation belongs to the set-up
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+    backend.setup_s = time.perf_counter() - begin
+    if run_example:
+        backend.max_abs_diff = difference_to_eager(backend, eager_model, example)
+    if check:
+        refuse_if_inexact(backend, tolerance)
+    return backend
