@@ -194,8 +194,9 @@ def evaluate_split(
                             f"{sr.shape[1]}x{sr.shape[0]} ({scale}x its LR {pair.lr_path.name})")
         results[f"{mode}_names"].append(pair.name)
         results[f"{mode}_runtime"].append(ms)
-        results[f"{mode}_psnr"].append(metrics.psnr(sr, hr, border=scale))
-        results[f"{mode}_psnr_y"].append(metrics.psnr_y(sr, hr, border=scale))
+        psnr_rgb, psnr_y = metrics.psnr_rgb_and_y(sr, hr, border=scale)
+        results[f"{mode}_psnr"].append(psnr_rgb)
+        results[f"{mode}_psnr_y"].append(psnr_y)
         if with_ssim:
             results[f"{mode}_ssim"].append(metrics.ssim(sr, hr, border=scale))
             results[f"{mode}_ssim_y"].append(metrics.ssim_y(sr, hr, border=scale))

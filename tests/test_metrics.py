@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
+from slimrlfn import metrics
 from slimrlfn.metrics import psnr, psnr_y, rgb_to_y, ssim, ssim_y
 
 from conftest import textured_image
@@ -58,3 +59,17 @@ def test_large_uint8_images_do_not_overflow():
     a = np.zeros((1356, 2040, 3), np.uint8)
     b = np.full_like(a, 255)
     assert psnr(a, b) == 0.0
+
+
+@pytest.mark.parametrize("border", [0, 4])
+def test_one_pass_psnr_rgb_and_y_equals_the_two_metrics(border):
+    sr, hr = textured_image(61, 47, seed=3), textured_image(61, 47, seed=4)
+    rgb, y = metrics.psnr_rgb_and_y(sr, hr, border)
+    assert rgb == metrics.psnr(sr, hr, border)  # integer sums in float64: the same bits
+    assert y == pytest.approx(metrics.psnr_y(sr, hr, border), abs=1e-9)
+    assert metrics.psnr_rgb_and_y(hr, hr, border) == (float("inf"), float("inf"))
+
+
+def test_one_pass_psnr_wants_rgb_uint8():
+    with pytest.raises(ValueError, match="RGB uint8"):
+        metrics.psnr_rgb_and_y(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
