@@ -1,0 +1,22 @@
+"""environment.yml (conda) lists what pyproject.toml installs (pyproject is the source of truth)."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!\[ ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_conda_environment_has_every_pyproject_requirement():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r) for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        wanted |= {_name(r) for r in extra if not r.startswith("slimrlfn")}
+    listed = {_name(line.strip()[2:]) for line in (REPO / "environment.yml").read_text().splitlines()
+              if line.strip().startswith("- ") and not line.strip().startswith("- -e")}
+    assert wanted - listed == set()
