@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 MODE ?= quick
 DATA_DIR ?=
 
-.PHONY: workbook test test-fast lab sample clean-venv
+.PHONY: workbook test test-fast lab lab-check hooks sample clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,35 @@ test-fast: $(BIN)/.installed
 sample: $(BIN)/.installed
 	$(BIN)/slimrlfn data sample --out_dir data/sample
 
-## JupyterLab with the project's kernel registered.
-lab: $(BIN)/.installed
+## JupyterLab with the project's kernel registered and ipywidgets working (LAB_ARGS=--no-browser ... optional).
+lab: lab-check
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+
+## What `make lab` needs, without starting it: the kernel "Python (slimrlfn)" registered for this user,
+## ipywidgets importable in the venv and its JupyterLab extension enabled (notebook 02's step browser).
+lab-check: $(BIN)/.installed
+	@$(BIN)/python -c "import ipywidgets, jupyterlab_widgets" || \
+		{ echo "ipywidgets missing in $(VENV): $(BIN)/python -m pip install -e '.[notebooks]'"; exit 1; }
+	@$(BIN)/jupyter labextension list 2>&1 | grep -q "jupyterlab-manager.*enabled" || \
+		{ echo "the ipywidgets JupyterLab extension (jupyterlab_widgets) is not enabled in $(VENV)"; exit 1; }
 	$(BIN)/python -m ipykernel install --user --name slimrlfn --display-name "Python (slimrlfn)"
-	$(BIN)/jupyter lab notebooks/
+
+# The git filter of `make hooks` (tests/test_notebooks.py checks that the committed notebooks pass through it
+# unchanged): outputs and execution counts go, cell ids stay, and so does the metadata JupyterLab and papermill add.
+NBSTRIPOUT_FLAGS := --keep-id --extra-keys "metadata.papermill cell.metadata.papermill \
+	metadata.language_info.codemirror_mode metadata.language_info.file_extension metadata.language_info.mimetype \
+	metadata.language_info.nbconvert_exporter metadata.language_info.pygments_lexer metadata.language_info.version"
+
+## Strip notebook outputs and execution counts when they are staged: the git filter named in .gitattributes
+## (nbstripout), and notebook diffs shown as the stripped source.
+hooks: $(BIN)/.installed
+	@$(BIN)/python -c "import nbstripout" || \
+		{ echo "nbstripout missing in $(VENV): $(BIN)/python -m pip install -e '.[dev]'"; exit 1; }
+	git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout $(NBSTRIPOUT_FLAGS)'
+	git config filter.nbstripout.smudge cat
+	git config filter.nbstripout.required true
+	git config diff.ipynb.textconv '"$(abspath $(BIN))/python" -m nbstripout $(NBSTRIPOUT_FLAGS) -t'
+	@echo "git filter nbstripout installed: notebooks are committed without outputs (undo: git config --remove-section filter.nbstripout; git config --remove-section diff.ipynb)"
 
 clean-venv:
 	rm -rf $(VENV)

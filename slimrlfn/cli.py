@@ -2,7 +2,7 @@
 
 ``slimrlfn eval`` (the NTIRE ``test_demo.py`` flags), ``slimrlfn profile``, ``slimrlfn zoo``,
 ``slimrlfn data pairs|sample``, ``slimrlfn export``, ``slimrlfn backends``,
-``slimrlfn workbook``. A user error prints one line
+``slimrlfn factsheet``, ``slimrlfn workbook``. A user error prints one line
 ``slimrlfn: error: ...`` on stderr and exits with status 2.
 """
 from __future__ import annotations
@@ -179,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_back = sub.add_parser("backends", help="inference paths side by side: time, cold call, GFLOP/s, share of the "
                                               "matmul peak, difference to eager")
     add_backends_arguments(p_back).set_defaults(func=_cmd_backends)
+
+    from .factsheet import add_factsheet_arguments, run_factsheet_from_args
+
+    p_fs = sub.add_parser("factsheet", help="NTIRE factsheet set: LaTeX/Markdown/CSV tables and 05_* figures from "
+                                            "the results of notebooks 01-04")
+    add_factsheet_arguments(p_fs).set_defaults(func=run_factsheet_from_args)
 
     p_wb = sub.add_parser("workbook", help="run the notebooks in order through papermill")
     p_wb.add_argument("--mode", choices=["quick", "full"], default="quick")

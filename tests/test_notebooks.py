@@ -34,7 +34,7 @@ def test_notebook_is_committed_clean(path):
     assert tagged[0].cell_type == "code"
 
 
-@pytest.mark.parametrize("name", ["01_model_definition.ipynb", "03_evaluation.ipynb"])
+@pytest.mark.parametrize("name", ["01_model_definition.ipynb", "03_evaluation.ipynb", "05_factsheet.ipynb"])
 def test_notebook_takes_the_workbook_parameters(name):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -42,6 +42,59 @@ def test_notebook_takes_the_workbook_parameters(name):
                 if line.strip() and not line.lstrip().startswith("#")]
     assert assigned == PARAMETER_NAMES
     assert all("#" in line for line in cell.source.splitlines() if line.strip()), "every parameter has a comment"
+
+
+def test_the_clean_check_covers_every_workbook_notebook():
+    from slimrlfn.workbook import list_notebooks
+
+    workbook = [p.name for p in list_notebooks(NOTEBOOKS)]
+    assert set(workbook) <= {p.name for p in all_notebooks()}
+    assert workbook[-1] == "05_factsheet.ipynb", "the factsheet comes last, after the notebooks it gathers"
+
+
+@pytest.mark.parametrize("path", all_notebooks(), ids=lambda p: p.name)
+def test_papermill_lists_the_parameters(path):
+    """What ``papermill --help-notebook`` prints: the workbook parameters first, each with its type and help."""
+    import papermill
+
+    params = papermill.inspect_notebook(str(path))
+    assert list(params)[:5] == PARAMETER_NAMES
+    assert all(p["help"] and p["inferred_type_name"] != "None" for p in params.values()), params
+
+
+def test_papermill_help_notebook_command_lists_notebook_05():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", str(NOTEBOOKS / "05_factsheet.ipynb")],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    for name in PARAMETER_NAMES:
+        assert f"  {name}: " in out, out
+
+
+def _git_filter_flags() -> list:
+    """The nbstripout flags of the git filter that ``make hooks`` installs (``NBSTRIPOUT_FLAGS`` in the Makefile)."""
+    import re
+    import shlex
+
+    text = (REPO / "Makefile").read_text().replace("\\\n", " ")
+    match = re.search(r"^NBSTRIPOUT_FLAGS\s*:?=(.*)$", text, re.MULTILINE)
+    assert match, "the Makefile defines NBSTRIPOUT_FLAGS for make hooks"
+    return shlex.split(match.group(1))
+
+
+@pytest.mark.parametrize("path", all_notebooks(), ids=lambda p: p.name)
+def test_notebook_is_unchanged_by_the_git_filter(path):
+    """``nbstripout --verify`` with the flags of ``make hooks``: committed notebooks are the filter's fixed points."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("nbstripout")
+    flags = _git_filter_flags()
+    assert "--keep-id" in flags, "without it nbstripout renumbers the cell ids of every notebook"
+    result = subprocess.run([sys.executable, "-m", "nbstripout", "--verify", *flags, str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{path.name}: nbstripout would change it: {result.stdout}{result.stderr}"
 
 
 # --------------------------------------------------------------------------- papermill runs
