@@ -6,6 +6,9 @@ compiles here; the process-level cold start is what ``slimrlfn time --backend`` 
 timed in ``rounds`` interleaved rounds (one call per backend per round in a shuffled order, so
 slow drift of the machine and position effects fall on all alike).
 
+For ``compile`` the compilation is lazy and lands in ``first_ms``; for the ONNX paths export and
+compilation are ``setup_s``; on CUDA TF32 is turned off (strict fp32 for paths and peak alike).
+
 Per row: median and IQR [ms]; GFLOP/s = 2 x fvcore FLOPs at that size (fvcore counts one per
 multiply-accumulate) / median; ``peak_fraction`` = that over this machine's fp32 matrix-multiply
 peak (:func:`matmul_peak_gflops`, measured in the same run, same threads); the largest difference
@@ -92,6 +95,9 @@ def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEF
     names = list(backends) if backends else ["auto", *available_backends(torch_device)]
     for name in names:
         resolve_backend(name, torch_device)  # one line for an unknown, impossible or missing backend
+    if torch_device.type == "cuda":  # strict fp32 everywhere: TF32 would make eager inexact and the peak incomparable
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     peak = matmul_peak_gflops(torch_device)
     document: Dict[str, Any] = {"device_info": describe_device(torch_device), "threads": torch.get_num_threads(),
                                 "peak": peak, "auto": resolve_backend("auto", torch_device), "rows": []}
@@ -105,7 +111,7 @@ def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEF
             flops = profile_model(model, (1, 3, h, w))["flops"] * 1e9
             built, first_ms = {}, {}
             for name in names:
-                built[name] = build_backend(name, model, torch_device, check=False)
+                built[name] = build_backend(name, model, torch_device, example=x, check=False)
                 first_ms[name] = _timed_ms(built[name], x, torch_device)
             times: Dict[str, List[float]] = {name: [] for name in names}
             order = np.random.default_rng(0)

@@ -49,7 +49,7 @@ BACKENDS = ("auto", "eager", "channels_last", "compile", "onnxruntime", "openvin
 CUDA_ONLY = ("fp16", "cuda_graphs", "tensorrt")
 CPU_ONLY = ("onnxruntime", "openvino")
 EXACT_CHECKED = ("compile", "onnxruntime", "openvino", "tensorrt")
-_PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "tensorrt": "torch_tensorrt", "onnx": "onnx"}
+_PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "tensorrt": "torch_tensorrt"}
 
 
 @dataclass
@@ -75,12 +75,16 @@ class Backend:
 
 def require_module(module: str, what: str) -> Any:
     """Import ``module`` or raise a one-line UserError with the install hint."""
+    extra = "deploy" if module in ("onnxruntime", "openvino", "onnx") else None
+    hint = f"pip install -e .[{extra}]" if extra else f"pip install {module.replace('_', '-')}"
     try:
         return importlib.import_module(module)
     except ImportError:
-        extra = "deploy" if module in ("onnxruntime", "openvino", "onnx") else None
-        hint = f"pip install -e .[{extra}]" if extra else f"pip install {module.replace('_', '-')}"
         raise UserError(f"{what}: the Python package '{module}' is not installed ({hint})") from None
+    except (OSError, RuntimeError) as exc:  # installed, but its native libraries do not load
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{what}: the Python package '{module}' is installed but does not load ({first}); "
+                        f"reinstall it ({hint})") from None
 
 
 def _installed(module: str) -> bool:
@@ -95,6 +99,8 @@ def available_backends(device: torch.device) -> list:
             continue
         if name in _PACKAGES and not _installed(_PACKAGES[name]):
             continue
+        if name in CPU_ONLY and not _installed("onnx"):
+            continue
         names.append(name)
     return names
 
@@ -106,13 +112,15 @@ def resolve_backend(name: str, device: torch.device) -> str:
     if name == "auto":
         if device.type == "cuda":
             return "eager"
-        return "openvino" if _installed("openvino") else "channels_last"
+        return "openvino" if _installed("openvino") and _installed("onnx") else "channels_last"
     if name in CUDA_ONLY and device.type != "cuda":
         raise UserError(f"--backend {name}: needs a CUDA device, but the device is {device}")
     if name in CPU_ONLY and device.type != "cpu":
         raise UserError(f"--backend {name}: runs on the CPU only (device is {device}); use --device cpu")
     if name in _PACKAGES:
         require_module(_PACKAGES[name], f"--backend {name}")
+    if name in CPU_ONLY:
+        require_module("onnx", f"--backend {name} (the ONNX export)")
     return name
 
 
@@ -149,6 +157,8 @@ def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path) ->
     options.intra_op_num_threads = torch.get_num_threads()
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # idle worker threads must not spin after a call: they would take the cores from whatever runs next
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(_onnx_file(model, workdir)), options, providers=["CPUExecutionProvider"])
     return lambda x: torch.from_numpy(session.run(None, {"lr": x.detach().cpu().numpy()})[0])
 
@@ -175,10 +185,11 @@ def _build_fp16(model: nn.Module, device: torch.device) -> Callable:
 
 def _build_cuda_graphs(model: nn.Module, device: torch.device) -> Callable:
     graphs: Dict[tuple, tuple] = {}
+    pool = torch.cuda.graph_pool_handle()  # one memory pool for the graphs of every shape
 
     def run(x: torch.Tensor) -> torch.Tensor:
         key = tuple(x.shape)
-        if key not in graphs:
+        if key not in graphs:  # a new shape: warm-up and capture happen in this call
             static_in = x.clone()
             stream = torch.cuda.Stream(device)
             stream.wait_stream(torch.cuda.current_stream(device))
@@ -187,7 +198,7 @@ def _build_cuda_graphs(model: nn.Module, device: torch.device) -> Callable:
                     model(static_in)
             torch.cuda.current_stream(device).wait_stream(stream)
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
+            with torch.cuda.graph(graph, pool=pool):
                 static_out = model(static_in)
             graphs[key] = (graph, static_in, static_out)
         graph, static_in, static_out = graphs[key]
@@ -198,9 +209,13 @@ def _build_cuda_graphs(model: nn.Module, device: torch.device) -> Callable:
 
 
 def _build_tensorrt(model: nn.Module, device: torch.device, example: torch.Tensor) -> Callable:
+    from .models import MIN_INPUT_SIZE
+
     trt = require_module("torch_tensorrt", "--backend tensorrt")
-    compiled = trt.compile(model, ir="dynamo", inputs=[example], enabled_precisions={torch.float32})
-    return compiled
+    h, w = example.shape[-2:]
+    shape = trt.Input(min_shape=(1, 3, MIN_INPUT_SIZE, MIN_INPUT_SIZE), opt_shape=tuple(example.shape),
+                      max_shape=(1, 3, max(2048, h), max(2048, w)), dtype=torch.float32)
+    return trt.compile(model, ir="dynamo", inputs=[shape], enabled_precisions={torch.float32}, disable_tf32=True)
 
 
 def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor) -> float:
@@ -259,7 +274,10 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
             details["threads"] = torch.get_num_threads()
         elif resolved == "tensorrt":
             if example is None:
-                raise UserError("--backend tensorrt: needs an example input to build the engine")
+                from .evaluate import uint8_to_tensor
+                from .export import example_images
+
+                example = uint8_to_tensor(example_images(limit=1)[0]["lr"], device)
             run = _build_tensorrt(model, device, example.to(device))
         else:
             run = {"eager": _build_eager, "channels_last": _build_channels_last, "compile": _build_compile,

@@ -268,7 +268,9 @@ def evaluate(
     the device, ``eager`` = PyTorch as test_demo.py). An exported or compiled path is checked on the
     first LR image against eager before anything is timed and refused when off by more than
     ``tolerance`` on the [0, 255] output; its set-up (export, compile, that first run) is recorded
-    as ``backend_info.setup_s`` and not in the per-image runtimes.
+    as ``backend_info.setup_s`` and not in the per-image runtimes, so for those paths the first
+    timed image is not cold (for eager it is, as in test_demo.py). Work a path does at a new input
+    size (a torch.compile recompile, a CUDA graph capture) stays in that image's runtime.
 
     Returns the model's results entry (also written to ``save_dir/results.json`` and ``.txt``).
     """
@@ -369,8 +371,10 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
                      args.ssim, args.overwrite, save_images=not args.no_images, backend=args.backend,
                      tolerance=args.tolerance)
     print(format_results_table(load_results(args.save_dir)), end="")
+    backend = entry["backend_info"]
     print(f"{spec.result_name}: valid PSNR {entry['valid_ave_psnr']:.3f} dB on "
-          f"{entry['device_info']['device_name']} -> {Path(args.save_dir) / 'results.json'}")
+          f"{entry['device_info']['device_name']}, backend {backend['backend']} (set-up {backend['setup_s']:.2f} s) "
+          f"-> {Path(args.save_dir) / 'results.json'}")
     return entry
 
 

@@ -92,6 +92,15 @@ def study_table(study: Dict[str, Any]) -> Dict[str, Any]:
             "columns": [f"run {i}" for i in range(1, runs + 1)] + [rest], "rows": rows, "errors": errors}
 
 
+def _setup_note(study: Dict[str, Any]) -> str:
+    """For a non-eager backend: its set-up per process (export/compile), which the per-image times leave out."""
+    setups = [r["device_info"]["backend_info"]["setup_s"] for r in study.get("records", [])
+              if r.get("status") == "ok" and "backend_info" in r.get("device_info", {})]
+    if not setups:
+        return ""
+    return f"; backend set-up per process (not in the times): {min(setups):.2f}-{max(setups):.2f} s"
+
+
 def format_table(study: Dict[str, Any]) -> str:
     """The table as text: a title line, the device, a header, one row per model, failed runs."""
     table = study_table(study)
@@ -101,7 +110,7 @@ def format_table(study: Dict[str, Any]) -> str:
     stat = RUN_STATISTIC.get(study["protocol"], "mean")
     backend = study.get("settings", {}).get("backend", "eager")
     lines = [f"{what}, protocol {study['protocol']}, backend {backend}: {stat} time per forward [ms] of each run",
-             f"device: {table['device']}",
+             f"device: {table['device']}" + _setup_note(study),
              "model".ljust(width) + "".join(f"{c:>11s}" for c in table["columns"][:-1]) + f"{table['columns'][-1]:>16s}"]
     for row in table["rows"]:
         cells = "".join(f"{v:11.2f}" if v is not None else f"{'failed':>11s}" for v in row["runs"])

@@ -163,7 +163,9 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
             if settings.backend != "eager":
                 # built without running it, so that the protocol's first forward stays cold; the
                 # exactness check follows the first run (below)
-                runner = build_backend(settings.backend, model, device, check=False)
+                runner = build_backend(settings.backend, model, device, check=False,
+                                       example=_check_input(settings, pairs, device) if settings.backend == "tensorrt"
+                                       else None)
                 info["backend_info"] = runner.describe()
         except Exception as exc:  # noqa: BLE001 (reported per run, never raised past the worker)
             for run in job["runs"]:

@@ -155,3 +155,54 @@ def test_timing_study_records_backend_and_refuses_inexact(tmp_path, small_model,
     study = run_study([checkpoint], out=tmp_path / "refused.json", **kwargs)
     assert [r["status"] for r in study["records"]] == ["error", "error"]
     assert all("not exact, refused" in r["error"] for r in study["records"])
+
+
+def test_missing_onnx_is_one_line_for_export_and_the_onnx_paths(monkeypatch, small_model, tmp_path):
+    from slimrlfn.export import onnx_to_file
+
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(UserError, match=r"'onnx' is not installed \(pip install -e \.\[deploy\]\)"):
+        onnx_to_file(small_model, tmp_path / "m.onnx")
+    with pytest.raises(UserError, match="'onnx' is not installed"):
+        resolve_backend("onnxruntime", CPU)
+    monkeypatch.setattr(backends_module, "_installed", lambda module: module != "onnx")
+    assert resolve_backend("auto", CPU) == "channels_last"
+
+
+def test_a_package_that_fails_to_load_is_one_line(monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def broken(name, *args):
+        if name == "openvino":
+            raise OSError("libopenvino.so: cannot open shared object file")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(UserError, match="installed but does not load .*libopenvino.so"):
+        backends_module.require_module("openvino", "--backend openvino")
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+
+
+@needs_cuda
+def test_fp16_reports_its_difference_and_is_not_refused(small_model, lr_image):
+    cuda = torch.device("cuda")
+    backend = build_backend("fp16", small_model, cuda, example=lr_image.to(cuda), measure_all=True)
+    assert backend(lr_image.to(cuda)).dtype == torch.float32
+    assert backend.max_abs_diff is not None and backend.max_abs_diff > 0
+
+
+@needs_cuda
+def test_cuda_graphs_equal_eager_on_two_shapes(small_model):
+    cuda = torch.device("cuda")
+    torch.backends.cudnn.allow_tf32 = False
+    backend = build_backend("cuda_graphs", small_model, cuda, check=False)
+    eager = __import__("copy").deepcopy(small_model).to(cuda)
+    for h, w in ((32, 40), (36, 28), (32, 40)):
+        x = uint8_to_tensor(textured_image(h, w, seed=h), cuda)
+        with torch.no_grad():
+            reference = eager(x)
+        assert float((backend(x) - reference).abs().max()) <= _scale_tolerance(reference)
