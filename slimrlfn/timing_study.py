@@ -283,9 +283,10 @@ def run_study(models: Sequence[str], scenario: str = "separate", runs: int = 5, 
         raise UserError(f"--scenario {scenario!r}: expected one of {', '.join(SCENARIOS)}")
     if scenario == "separate" and not isolate:
         raise UserError("the separate scenario needs a fresh process per run (isolate=True)")
-    sources = resolve_sources(models)
+    # The arguments first (backend, device, protocol), then the checkpoints they apply to.
     settings = make_settings(protocol, device, data_dir, split, warmup, iters, sizes, threads, channels_last,
                              fp16, cudnn_benchmark, cuda_module_loading, backend=backend)
+    sources = resolve_sources(models)
     identity = {"scenario": scenario, "settings": asdict(settings)}
     records: List[Dict[str, Any]] = []
     if out is not None and Path(out).exists() and not overwrite:
