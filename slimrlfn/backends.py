@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from .errors import UserError
+from .signal_stack import keep_signal_stack
 
 __all__ = ["BACKENDS", "CUDA_ONLY", "CPU_ONLY", "EXACT_CHECKED", "Backend", "build_backend", "resolve_backend",
            "require_module", "available_backends", "difference_to_eager",
@@ -166,14 +167,17 @@ def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path) ->
 def _build_openvino(model: nn.Module, device: torch.device, workdir: Path) -> Callable:
     ov = require_module("openvino", "--backend openvino")
     core = ov.Core()
-    compiled = core.compile_model(str(_onnx_file(model, workdir)), "CPU", {
-        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
-        "INFERENCE_NUM_THREADS": torch.get_num_threads()})
-    request = compiled.create_infer_request()
+    onnx_path = _onnx_file(model, workdir)
+    with keep_signal_stack():  # OpenVINO leaves a dangling sigaltstack behind (see slimrlfn.signal_stack)
+        compiled = core.compile_model(str(onnx_path), "CPU", {
+            "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": torch.get_num_threads()})
+        request = compiled.create_infer_request()
     output = compiled.output(0)
 
     def run(x: torch.Tensor) -> torch.Tensor:
-        result = request.infer({0: x.detach().cpu().numpy()})[output]
+        with keep_signal_stack():
+            result = request.infer({0: x.detach().cpu().numpy()})[output]
         return torch.from_numpy(np.array(result, copy=True))
     return run
 
