@@ -1,18 +1,22 @@
-"""The inference paths of :mod:`slimrlfn.backends` side by side, in one process, on one input.
+"""The inference paths of :mod:`slimrlfn.backends` side by side, on one input, in interleaved rounds.
 
-For each input size and model, every backend is built on a copy of the model (``setup_s``:
-export/compile/build), called once (``first_ms``: its first call in this process -- torch.compile
-compiles here; the process-level cold start is what ``slimrlfn time --backend`` measures), then
-timed in ``rounds`` interleaved rounds (one call per backend per round in a shuffled order, so
-slow drift of the machine and position effects fall on all alike).
+For each input size and model, every backend is built (``setup_s``: export/compile/build), called
+once (``first_ms``: its first call in its process -- torch.compile compiles here; the process-level
+cold start is what ``slimrlfn time --backend`` measures), then timed in ``rounds`` interleaved
+rounds (one call per contestant per round in a shuffled order, so slow drift of the machine and
+position effects fall on all alike). By default each path runs in a process of its own
+(:mod:`slimrlfn.backend_workers`), as users run one path per process; ``isolate=False`` runs
+them all in this process.
 
 For ``compile`` the compilation is lazy and lands in ``first_ms``; for the ONNX paths export and
 compilation are ``setup_s``; on CUDA TF32 is turned off (strict fp32 for paths and peak alike).
 
 Per row: median and IQR [ms]; GFLOP/s = 2 x fvcore FLOPs at that size (fvcore counts one per
 multiply-accumulate) / median; ``peak_fraction`` = that over this machine's fp32 matrix-multiply
-peak (:func:`matmul_peak_gflops`, measured in the same run, same threads); the largest difference
-to eager fp32 on the [0, 255] output, on a real photo resized to the input size.
+peak, itself a contestant of the same rounds (one product of the fastest square size found by
+:func:`matmul_peak_gflops`, same threads), so the fraction is a ratio of medians taken side by
+side; the largest difference to eager fp32 on the [0, 255] output, on a real photo resized to the
+input size.
 """
 from __future__ import annotations
 
@@ -23,14 +27,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from .backends import available_backends, build_backend, difference_to_eager, resolve_backend
+from .backends import available_backends, resolve_backend
 from .devices import describe_device, resolve_device, synchronize
 from .errors import UserError
 from .files import atomic_write_json
 from .timing import ratio_ci
 
 __all__ = ["matmul_peak_gflops", "real_input", "compare_backends", "format_rows", "target_summary", "summarize", "DEFAULT_SIZES",
-           "add_arguments", "run_from_args"]
+           "add_arguments", "run_from_args", "timed_ms"]
 
 DEFAULT_SIZES = ((256, 256), (339, 510))  # the challenge's 256x256 and a DIV2K-sized LR
 
@@ -64,7 +68,8 @@ def real_input(height: int, width: int, device: torch.device) -> torch.Tensor:
     return uint8_to_tensor(imresize_matlab(example_images(limit=1)[0]["hr"], output_shape=(height, width)), device)
 
 
-def _timed_ms(fn: Callable, x: torch.Tensor, device: torch.device) -> float:
+def timed_ms(fn: Callable, x: Optional[torch.Tensor], device: torch.device) -> float:
+    """Milliseconds of one call ``fn(x)``, the device synchronised before and after."""
     synchronize(device)
     begin = time.perf_counter()
     fn(x)
@@ -75,19 +80,24 @@ def _timed_ms(fn: Callable, x: torch.Tensor, device: torch.device) -> float:
 def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEFAULT_SIZES,
                      backends: Optional[Sequence[str]] = None, rounds: int = 15, device: str = "auto",
                      out: Optional[str] = None, progress: bool = True,
-                     log: Callable[[str], None] = lambda line: None) -> Dict[str, Any]:
+                     log: Callable[[str], None] = lambda line: None, isolate: bool = True) -> Dict[str, Any]:
     """Time ``backends`` (default: ``auto`` and every one available here) on zoo ``models`` at ``sizes``.
 
-    Returns ``{device_info, threads, peak, auto, load_average, rows: [...]}``; each row has model,
-    label, size [h, w], backend, resolved, median_ms, iqr_ms, first_ms, setup_s, gflops,
-    peak_fraction, max_abs_diff, times_ms, and for ``auto`` beside ``openvino`` the ratio of medians
-    openvino / auto with its bootstrap 95% CI (``openvino_over_auto``). Written to ``out``
-    (atomically) after each model, so a long run keeps what it measured.
+    Every path, and the fp32 matmul peak, is a contestant (:mod:`slimrlfn.backend_workers`): in a
+    process of its own when ``isolate`` (the default; as a user runs one path per process), else all
+    in this process. Each round times one call of every contestant in a shuffled order.
+
+    Returns ``{device_info, threads, isolate, peak, auto, load_average, rows: [...]}``; each row has
+    model, label, size [h, w], backend, resolved, median_ms, iqr_ms, first_ms, setup_s, gflops,
+    peak_gflops (median of the peak samples of the same rounds), peak_fraction, max_abs_diff,
+    times_ms, and for ``auto`` beside ``openvino`` the ratio of medians openvino / auto with its
+    bootstrap 95% CI (``openvino_over_auto``). Written to ``out`` (atomically) after each model.
     """
     from tqdm.auto import tqdm
 
+    from .backend_workers import PEAK, make_contestant
     from .profile import profile_model
-    from .zoo import load_zoo_model
+    from .zoo import ZOO, load_zoo_model
 
     if rounds < 1:
         raise UserError(f"--rounds {rounds}: expected at least 1")
@@ -95,58 +105,70 @@ def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEF
     names = list(backends) if backends else ["auto", *available_backends(torch_device)]
     for name in names:
         resolve_backend(name, torch_device)  # one line for an unknown, impossible or missing backend
+    for model_name in models:
+        if model_name not in ZOO:
+            raise UserError(f"--models {model_name}: expected one of {', '.join(ZOO)}")
     if torch_device.type == "cuda":  # strict fp32 everywhere: TF32 would make eager inexact and the peak incomparable
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-    peak = matmul_peak_gflops(torch_device)
     document: Dict[str, Any] = {"device_info": describe_device(torch_device), "threads": torch.get_num_threads(),
-                                "peak": peak, "auto": resolve_backend("auto", torch_device), "rows": []}
-    log(f"device: {document['device_info']['device_name']} ({torch_device}), {document['threads']} threads; "
-        f"fp32 matmul peak {peak['gflops']:.1f} GFLOP/s; auto -> {document['auto']}")
+                                "isolate": bool(isolate), "auto": resolve_backend("auto", torch_device), "rows": []}
+    contestants = {name: make_contestant(name, str(torch_device), isolate) for name in [PEAK, *names]}
     bar = tqdm(total=len(sizes) * len(models), desc="backends", unit="model", disable=not progress)
-    for h, w in sizes:
-        x = real_input(h, w, torch_device)
-        for model_name in models:
-            model, entry = load_zoo_model(model_name)
-            flops = profile_model(model, (1, 3, h, w))["flops"] * 1e9
-            built, first_ms = {}, {}
-            for name in names:
-                built[name] = build_backend(name, model, torch_device, example=x, check=False)
-                first_ms[name] = _timed_ms(built[name], x, torch_device)
-            times: Dict[str, List[float]] = {name: [] for name in names}
-            order = np.random.default_rng(0)
-            for _ in range(rounds):
-                for name in order.permutation(names):
-                    times[str(name)].append(_timed_ms(built[str(name)], x, torch_device))
-            rows = []
-            for name in names:
-                backend = built[name]
-                backend.max_abs_diff = difference_to_eager(backend, model, x)
-                median = float(np.median(times[name]))
-                q1, q3 = np.percentile(times[name], [25, 75])
-                gflops = 2 * flops / (median / 1000.0) / 1e9
-                rows.append({"model": model_name, "label": entry.label, "size": [h, w], "backend": name,
-                             "resolved": backend.name, "flops_g": flops / 1e9, "median_ms": median,
-                             "iqr_ms": float(q3 - q1), "first_ms": first_ms[name], "setup_s": backend.setup_s,
-                             "gflops": gflops, "peak_fraction": gflops / peak["gflops"],
-                             "max_abs_diff": backend.max_abs_diff, "times_ms": times[name]})
-            if "auto" in times and "openvino" in times:
-                ratio = ratio_ci(times["openvino"], times["auto"], statistic=np.median)
-                next(r for r in rows if r["backend"] == "auto")["openvino_over_auto"] = ratio
-            document["rows"].extend(rows)
-            document["load_average"] = list(os.getloadavg())
-            if out is not None:
-                atomic_write_json(out, document)
-            log(format_rows(rows))
-            bar.update(1)
-    bar.close()
+    try:
+        for h, w in sizes:
+            for model_name in models:
+                model, entry = load_zoo_model(model_name)
+                flops = profile_model(model, (1, 3, h, w))["flops"] * 1e9
+                built = {name: contestant.build(model_name, h, w) for name, contestant in contestants.items()}
+                if "peak" not in document:
+                    n = built[PEAK]["n"]
+                    document["peak"] = {"n": n, "note": f"one fp32 {n}x{n} torch.matmul per round, same threads"}
+                    log(f"device: {document['device_info']['device_name']} ({torch_device}), {document['threads']} "
+                        f"threads, {'each path in its own process' if isolate else 'all paths in one process'}; "
+                        f"matmul peak at n={n}; auto -> {document['auto']}")
+                times: Dict[str, List[float]] = {name: [] for name in contestants}
+                order = np.random.default_rng(0)
+                for _ in range(rounds):
+                    for name in order.permutation(list(contestants)):
+                        times[str(name)].append(contestants[str(name)].time())
+                n = built[PEAK]["n"]
+                peak_samples = [2 * n ** 3 / (ms / 1000.0) / 1e9 for ms in times[PEAK]]
+                peak_gflops = float(np.median(peak_samples))
+                document.setdefault("peak_samples_gflops", []).extend(peak_samples)
+                rows = []
+                for name in names:
+                    median = float(np.median(times[name]))
+                    q1, q3 = np.percentile(times[name], [25, 75])
+                    gflops = 2 * flops / (median / 1000.0) / 1e9
+                    rows.append({"model": model_name, "label": entry.label, "size": [h, w], "backend": name,
+                                 "resolved": built[name]["resolved"], "flops_g": flops / 1e9, "median_ms": median,
+                                 "iqr_ms": float(q3 - q1), "first_ms": built[name]["first_ms"],
+                                 "setup_s": built[name]["setup_s"], "gflops": gflops, "peak_gflops": peak_gflops,
+                                 "peak_fraction": gflops / peak_gflops,
+                                 "max_abs_diff": contestants[name].difference(), "times_ms": times[name]})
+                if "auto" in times and "openvino" in times:
+                    ratio = ratio_ci(times["openvino"], times["auto"], statistic=np.median)
+                    next(r for r in rows if r["backend"] == "auto")["openvino_over_auto"] = ratio
+                document["peak"]["gflops"] = float(np.median(document["peak_samples_gflops"]))
+                document["rows"].extend(rows)
+                document["load_average"] = list(os.getloadavg())
+                if out is not None:
+                    atomic_write_json(out, document)
+                log(format_rows(rows))
+                bar.update(1)
+    finally:
+        for contestant in contestants.values():
+            contestant.close()
+        bar.close()
     return document
 
 
 def format_rows(rows: Sequence[Dict[str, Any]]) -> str:
     """One model at one size as a text table (the rows of :func:`compare_backends`)."""
     first = rows[0]
-    lines = [f"{first['label']} at {first['size'][0]}x{first['size'][1]} ({first['flops_g']:.3f} G multiply-accumulates)",
+    peak = f"; fp32 matmul peak {first['peak_gflops']:.1f} GFLOP/s in the same rounds" if "peak_gflops" in first else ""
+    lines = [f"{first['label']} at {first['size'][0]}x{first['size'][1]} ({first['flops_g']:.3f} G multiply-accumulates{peak})",
              f"{'backend':24s} {'median':>8s} {'IQR':>6s} {'first':>8s} {'set-up':>7s} {'GFLOP/s':>8s} "
              f"{'peak':>6s} {'max|d|':>9s}"]
     for row in rows:
@@ -235,6 +257,8 @@ def add_arguments(parser: "argparse.ArgumentParser") -> "argparse.ArgumentParser
     parser.add_argument("--rounds", type=int, default=15, help="interleaved timed calls per backend")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--in_process", action="store_true",
+                        help="run every path in this process (default: each in a process of its own, as users run them)")
     parser.add_argument("--out", default="runs/backends/backends.json", help="results JSON (written atomically)")
     return parser
 
@@ -247,6 +271,7 @@ def run_from_args(args: "argparse.Namespace") -> Dict[str, Any]:
         torch.set_num_threads(args.threads)
     sizes = [_parse_size(s) for s in args.sizes]
     document = compare_backends(args.models, sizes, args.backends, args.rounds, args.device, args.out,
-                                progress=False, log=lambda line: print(line + "\n", flush=True))
+                                progress=False, log=lambda line: print(line + "\n", flush=True),
+                                isolate=not args.in_process)
     print(f"-> {args.out}")
     return document

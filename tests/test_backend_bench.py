@@ -78,11 +78,16 @@ def test_figures_are_written_and_not_blank(document, tmp_path):
         plot_backend_cold_warm(document, "slimrlfn")
 
 
-def test_compare_backends_on_an_official_model(official_zoo, tmp_path):
+@pytest.mark.parametrize("isolate", [False, True], ids=["one_process", "a_process_per_path"])
+def test_compare_backends_on_an_official_model(official_zoo, tmp_path, isolate):
     out = tmp_path / "b.json"
     document = compare_backends(["slimrlfn_prune"], [[32, 32]], ["eager", "channels_last"], rounds=2, device="cpu",
-                                out=str(out), progress=False)
-    assert json.loads(out.read_text())["rows"] == document["rows"]
+                                out=str(out), progress=False, isolate=isolate)
+    assert json.loads(out.read_text())["rows"] == document["rows"] and document["isolate"] is isolate
+    for row in document["rows"]:  # the peak is a contestant of the same rounds: one sample per round
+        assert row["peak_fraction"] == pytest.approx(row["gflops"] / row["peak_gflops"]) and row["peak_gflops"] > 0
+        assert len(row["times_ms"]) == 2
+    assert len(document["peak_samples_gflops"]) == 2
     assert [r["backend"] for r in document["rows"]] == ["eager", "channels_last"]
     assert document["rows"][0]["max_abs_diff"] == 0.0 and document["rows"][1]["max_abs_diff"] < 1e-3
     assert document["rows"][0]["flops_g"] == pytest.approx(11.2952 * (32 * 32) / (256 * 256), rel=1e-2)  # ESA pooling: not exactly by area
@@ -94,3 +99,16 @@ def test_command_rejects_bad_sizes_and_backends(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["slimrlfn: error: --sizes big: expected HxW, e.g. 256x256",
                    "slimrlfn: error: --backend cuda_graphs: needs a CUDA device, but the device is cpu"]
+
+
+def test_a_path_that_fails_in_its_worker_is_one_line_naming_it(monkeypatch):
+    from slimrlfn.backend_workers import WorkerProcess
+    from slimrlfn.errors import UserError
+
+    worker = WorkerProcess("tensorrt", "cpu")
+    try:
+        with pytest.raises(UserError, match=r"^backend tensorrt: --backend tensorrt: needs a CUDA device"):
+            worker.build("slimrlfn_prune", 32, 32)
+    finally:
+        worker.close()
+    assert not worker._process.is_alive()
