@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 MODE ?= quick
 DATA_DIR ?=
 
-.PHONY: workbook test test-fast lab lab-check hooks sample clean-venv
+.PHONY: workbook test test-fast lab lab-check hooks sample readme-figures clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ workbook: $(BIN)/.installed
 ## The tests (unit tests first, notebooks through papermill last).
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -ra
+
+## The README's figures: copy those of the last workbook run (figures/, runs/workbook/summary.json) to docs/figures/.
+README_FIGURES := 05_tradeoff 05_pruning_trajectory 05_latency_traces 05_cold_vs_warm 05_sr_crops 04b_flops_vs_speedup
+readme-figures:
+	@test -f runs/workbook/summary.json || { echo "runs/workbook/summary.json: no workbook run yet (make workbook first)"; exit 1; }
+	mkdir -p docs/figures
+	cp $(README_FIGURES:%=figures/%.png) docs/figures/
+	cp runs/workbook/summary.json docs/figures/workbook_summary.json
 
 ## Only the fast unit tests (no notebooks).
 test-fast: $(BIN)/.installed

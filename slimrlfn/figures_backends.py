@@ -77,15 +77,16 @@ def plot_flops_vs_speedup(document: Dict[str, Any], path: Optional[PathLike] = N
             mine = sorted((p for p in points if p["backend"] == backend), key=lambda p: p["flops_reduction"])
             label = backend if mine[0]["resolved"] == backend else f"{backend} ({mine[0]['resolved']})"
             ax.plot([p["flops_reduction"] * 100 for p in mine], [p["speedup"] for p in mine], "o-", label=label)
-            for p in mine:
-                if p["model"] != BASELINE and backend == next(iter(dict.fromkeys(q["backend"] for q in points))):
-                    ax.annotate(p["label"], (p["flops_reduction"] * 100, p["speedup"]), fontsize=7,
-                                xytext=(4, -10), textcoords="offset points")
+        # each model sits at one FLOPs reduction whatever the backend: name it once, on a dotted line
+        for model, p in {p["model"]: p for p in points if p["model"] != BASELINE}.items():
+            ax.axvline(p["flops_reduction"] * 100, color="0.75", lw=0.8, ls=":", zorder=0)
+            ax.text(p["flops_reduction"] * 100, 0.02, f"{p['label']} ", rotation=90, fontsize=7, ha="right", va="bottom",
+                    color="0.35", transform=ax.get_xaxis_transform())
         ax.axhline(1.0, color="0.7", lw=0.8)
         ax.set_xlabel("FLOPs reduction vs RLFN [%]")
         ax.set_ylabel("speed-up vs RLFN on the same backend [x]")
         ax.set_title(f"LR {size[0]}x{size[1]}")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left")
     return _finish(fig, document, "FLOPs saved vs time saved, per inference path", path)
 
 
