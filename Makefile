@@ -25,13 +25,14 @@ workbook: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -ra
 
-## The README's figures: copy those of the last workbook run (figures/, runs/workbook/summary.json) to docs/figures/.
+## The README's figures: copy those of the last workbook run (figures/, its summary and factsheet table) to docs/figures/.
 README_FIGURES := 05_tradeoff 05_pruning_trajectory 05_latency_traces 05_cold_vs_warm 05_sr_crops 04b_flops_vs_speedup
 readme-figures:
 	@test -f runs/workbook/summary.json || { echo "runs/workbook/summary.json: no workbook run yet (make workbook first)"; exit 1; }
 	mkdir -p docs/figures
 	cp $(README_FIGURES:%=figures/%.png) docs/figures/
 	cp runs/workbook/summary.json docs/figures/workbook_summary.json
+	cp runs/workbook/results/factsheet/factsheet.md docs/figures/factsheet.md
 
 ## Only the fast unit tests (no notebooks).
 test-fast: $(BIN)/.installed
