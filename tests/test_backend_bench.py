@@ -101,7 +101,7 @@ def test_command_rejects_bad_sizes_and_backends(capsys):
                    "slimrlfn: error: --backend cuda_graphs: needs a CUDA device, but the device is cpu"]
 
 
-def test_a_path_that_fails_in_its_worker_is_one_line_naming_it(monkeypatch):
+def test_a_path_that_fails_in_its_worker_is_one_line_naming_it():
     from slimrlfn.backend_workers import WorkerProcess
     from slimrlfn.errors import UserError
 
