@@ -2,7 +2,7 @@
 
 Per model (RLFN, SlimRLFN, SlimRLFN-prune) and LR size (256x256 and the DIV2K-sized 339x510), every
 backend available on the device (``auto`` included, shown with what it resolved to) -- see
-:mod:`slimrlfn.backend_bench` for how each number is taken:
+:mod:`slimrlfn.deploy.bench` for how each number is taken:
 
 * median and IQR time per call [ms]; the first call after set-up [ms]; the set-up (export/compile) [s];
 * GFLOP/s (2 x fvcore FLOPs / median) and its share of this machine's fp32 matmul peak, measured in
@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from slimrlfn.backend_bench import add_arguments, run_from_args, target_summary
-from slimrlfn.errors import UserError
+from slimrlfn.core.errors import UserError
+from slimrlfn.deploy.bench import target_summary
+from slimrlfn.deploy.command import add_backends_arguments as add_arguments
+from slimrlfn.deploy.command import compare_from_args as run_from_args
 
 
 def main() -> int:

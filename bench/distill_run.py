@@ -23,14 +23,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slimrlfn import metrics
-from slimrlfn.data import imresize_matlab
-from slimrlfn.devices import describe_device, resolve_device
-from slimrlfn.losses import SRLoss, load_teacher
-from slimrlfn.models import default_config
-from slimrlfn.reparam import build_train_model
-from slimrlfn.train import load_config, train
-from slimrlfn.train_data import load_validation
+from slimrlfn.arch.config import default_config
+from slimrlfn.arch.reparam import build_train_model
+from slimrlfn.core.devices import describe_device, resolve_device
+from slimrlfn.data.bicubic import imresize_matlab
+from slimrlfn.data.validation import load_validation
+from slimrlfn.metrics import quality as metrics
+from slimrlfn.train.config import load_config
+from slimrlfn.train.losses import SRLoss, load_teacher
+from slimrlfn.train.run import train
 
 
 def ntire_set5(set5: Path, root: Path) -> Path:

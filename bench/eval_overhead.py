@@ -24,11 +24,14 @@ from unittest import mock
 import numpy as np
 import torch
 
-from slimrlfn import evaluate as ev
-from slimrlfn.data import find_pairs, read_image, write_image, write_pairs
-from slimrlfn.backends import build_backend
-from slimrlfn.devices import describe_device, resolve_device, synchronize
-from slimrlfn.zoo import ZOO
+from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.zoo import ZOO
+from slimrlfn.core.devices import describe_device, resolve_device, synchronize
+from slimrlfn.data.images import read_image, write_image
+from slimrlfn.data.pairs import find_pairs, write_pairs
+from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.deploy.backends import build_backend
+from slimrlfn.evaluate import ntire as ev
 
 
 def synthetic_hr(seed: int, height: int = 1356, width: int = 2040) -> np.ndarray:
@@ -44,10 +47,10 @@ def bare_seconds(model, pairs, device, out_dir: Path) -> float:
     for pair in pairs:
         begin = time.perf_counter()
         lr = read_image(pair.lr_path)
-        sr = model(ev.uint8_to_tensor(lr, device))
+        sr = model(uint8_to_tensor(lr, device))
         synchronize(device)
         total += time.perf_counter() - begin
-        sr_img = ev.tensor_to_uint8(sr)  # (counted on the evaluate side only)
+        sr_img = tensor_to_uint8(sr)  # (counted on the evaluate side only)
         begin = time.perf_counter()
         write_image(out_dir / f"{pair.name}.png", sr_img)
         read_image(pair.hr_path)
@@ -59,7 +62,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=3)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--backend", default="eager", help="inference path of both sides (slimrlfn.backends)")
+    parser.add_argument("--backend", default="eager", help="inference path of both sides (slimrlfn.deploy.backends)")
     args = parser.parse_args()
     device = resolve_device(args.device)
     info = describe_device(device)
@@ -72,7 +75,7 @@ def main() -> int:
         print(f"{'model':16s} {'eval [s]':>9s} {'bare [s]':>9s} {'ratio':>6s} {'counts [s]':>10s} {'setup [s]':>9s}  target <= 1.15")
         worst = 0.0
         for name in ZOO:
-            spec = ev.resolve_model(model=name)
+            spec = resolve_model(model=name)
             runner = build_backend(args.backend, spec.model, device, check=False)
             bare_seconds(runner, pairs[:1], device, Path(tmp))  # same warm state for both measurements
             bare_before = bare_seconds(runner, pairs, device, Path(tmp))

@@ -1,7 +1,7 @@
 """Fine-tuning sanity: a short distillation fine-tune of the official SlimRLFN must keep its Set5 PSNR.
 
 Starts from the official SlimRLFN (``--init slimrlfn``: its 3x3 weights in the ``3x3`` branch of every
-train-time conv, the other branches at zero output, see :func:`slimrlfn.reparam.from_deploy`), trains
+train-time conv, the other branches at zero output, see :func:`slimrlfn.arch.reparam.from_deploy`), trains
 ``--iterations`` steps on HR images (e.g. McMaster) with L1 plus distillation to the official RLFN at a
 small learning rate, exports the fused model and compares Set5 PSNR (RGB, border 4, SR rounded to uint8,
 as NTIRE) before and after. Verdict: PASS when the PSNR drops by at most ``--tolerance`` dB (0.02).
@@ -15,14 +15,15 @@ import tempfile
 from pathlib import Path
 
 import torch
-
-from slimrlfn.checkpoints import load_checkpoint
-from slimrlfn.devices import describe_device, resolve_device
-from slimrlfn.train import load_config, train, validate
-from slimrlfn.train_data import load_validation
-from slimrlfn.zoo import load_zoo_model
-
 from distill_run import ntire_set5  # noqa: E402 (bench scripts sit side by side)
+
+from slimrlfn.arch.checkpoints import load_checkpoint
+from slimrlfn.arch.zoo import load_zoo_model
+from slimrlfn.core.devices import describe_device, resolve_device
+from slimrlfn.data.validation import load_validation
+from slimrlfn.train.config import load_config
+from slimrlfn.train.run import train
+from slimrlfn.train.validation import validate_psnr as validate
 
 
 def main() -> int:

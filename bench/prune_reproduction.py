@@ -1,7 +1,7 @@
 """Reproduce SlimRLFN-prune: prune the official SlimRLFN to ``prune_channels = [28] * 10 + [30, 30]``, fine-tune, Set5.
 
 For each criterion (``--criteria``, default l1 taylor l2 random) an iterative run of
-:func:`slimrlfn.prune_schedule.prune_iteratively` starts from the official SlimRLFN, removes
+:func:`slimrlfn.prune.schedule.prune_iteratively` starts from the official SlimRLFN, removes
 ``--channels_per_step`` channels per layer per step (inner channels only, never below the target
 shape), and fine-tunes after each step on the HR images of ``--hr_dir`` (the 18 McMaster photos)
 with L1 + ``--distill_weight`` x L1 to the unpruned SlimRLFN, so that the whole run (data
@@ -24,12 +24,14 @@ import os
 import time
 from pathlib import Path
 
-from slimrlfn.devices import describe_device, resolve_device
-from slimrlfn.evaluate import evaluate, resolve_model
-from slimrlfn.files import atomic_write_json
-from slimrlfn.prune_schedule import PruneSettings, prune_iteratively
-from slimrlfn.pruning import unit_widths
-from slimrlfn.zoo import ZOO
+from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.zoo import ZOO
+from slimrlfn.core.devices import describe_device, resolve_device
+from slimrlfn.core.files import atomic_write_json
+from slimrlfn.evaluate.ntire import evaluate
+from slimrlfn.prune.schedule import prune_iteratively
+from slimrlfn.prune.settings import PruneSettings
+from slimrlfn.prune.units import unit_widths
 
 TARGET = "slimrlfn_prune"
 

@@ -4,7 +4,7 @@ and that surgery through it is exact.
 For each official model (RLFN, SlimRLFN, SlimRLFN-prune; random weights when the checkpoints are absent):
 
 * the time to trace the :class:`torch_pruning.DependencyGraph` and sort its groups into units
-  (:class:`slimrlfn.pruning.ChannelGroups`), median of ``--repeats``;
+  (:class:`slimrlfn.prune.groups.ChannelGroups`), median of ``--repeats``;
 * the channel groups per unit kind (inner = the official ``prune_channels``, esa, feature);
 * surgery: ``--channels`` channels removed from every group of every unit at once (lowest L2), the
   physically smaller model against the masked full model in float64 on a real photo: the largest
@@ -23,11 +23,12 @@ import time
 
 import torch
 
-from slimrlfn.backend_bench import real_input
-from slimrlfn.models import build_model, config_of
-from slimrlfn.profile import profile_model
-from slimrlfn.pruning import ChannelGroups, channel_scores, lowest, mask_model, prune_model
-from slimrlfn.zoo import ZOO, load_zoo_model
+from slimrlfn.arch.config import build_model, config_of
+from slimrlfn.arch.zoo import ZOO, load_zoo_model
+from slimrlfn.data.sample import real_input
+from slimrlfn.metrics.counts import profile_model
+from slimrlfn.prune.criteria import channel_scores, lowest
+from slimrlfn.prune.groups import ChannelGroups, mask_model, prune_model
 
 
 def load(name: str):

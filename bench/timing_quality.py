@@ -19,11 +19,12 @@ import os
 
 import torch
 
-from slimrlfn.devices import resolve_device
-from slimrlfn.timing import summarize, timer_overhead_us
-from slimrlfn.timing_report import cold_warm_summary, device_line
-from slimrlfn.timing_study import run_study
-from slimrlfn.zoo import ZOO
+from slimrlfn.arch.zoo import ZOO
+from slimrlfn.core.devices import resolve_device
+from slimrlfn.metrics.latency import timer_overhead_us
+from slimrlfn.metrics.stats import summarize
+from slimrlfn.timing.report import cold_warm_summary, device_line
+from slimrlfn.timing.study import run_study
 
 TARGET_CV = 0.03
 

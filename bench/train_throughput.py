@@ -5,8 +5,8 @@ One training step = forward, L1 loss, backward, Adam step, on an in-memory batch
 Variants, run in turn one step each for ``--steps`` rounds (so that load changes on a shared machine
 hit them alike), every step timed and kept (the first, warm-up, included):
 
-- ``deploy``: the plain SlimRLFN of :mod:`slimrlfn.models` (what SlimRLFN would train without branches);
-- ``train-time``: :class:`slimrlfn.reparam.RepSlimRLFN` with the default branches (3x3 + 1x1 + identity +
+- ``deploy``: the plain SlimRLFN of :mod:`slimrlfn.arch.config` (what SlimRLFN would train without branches);
+- ``train-time``: :class:`slimrlfn.arch.reparam.RepSlimRLFN` with the default branches (3x3 + 1x1 + identity +
   1x1-3x3, expand ratio 2), summed branch by branch;
 - ``train-time online``: the same model with ``online_fusion`` (the fused kernel built from the branch
   weights on every forward; same function and gradients);
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from slimrlfn.devices import describe_device, resolve_device, synchronize
-from slimrlfn.models import build_model, default_config
-from slimrlfn.reparam import build_train_model
+from slimrlfn.arch.config import build_model, default_config
+from slimrlfn.arch.reparam import build_train_model
+from slimrlfn.core.devices import describe_device, resolve_device, synchronize
 
 
 def make_step(model: nn.Module, lr: torch.Tensor, hr: torch.Tensor):

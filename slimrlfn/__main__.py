@@ -1,3 +1,3 @@
-from .cli import main
+from slimrlfn.cli import main
 
 raise SystemExit(main())

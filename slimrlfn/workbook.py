@@ -9,18 +9,18 @@ notebook, its status, its time and the device.
 """
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence
 
-from .data import make_sample
-from .devices import describe_device, resolve_device
-from .errors import UserError
-from .files import atomic_write_json
+from slimrlfn.core.devices import describe_device, resolve_device
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike, atomic_write_json
+from slimrlfn.data.sample import make_sample
 
-__all__ = ["list_notebooks", "notebook_parameters", "run_workbook"]
+__all__ = ["add_arguments", "list_notebooks", "notebook_parameters", "run_from_args", "run_workbook"]
 
-PathLike = Union[str, Path]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -108,3 +108,20 @@ def run_workbook(
         print(f"  {row['notebook']:36s} {row['status']:8s} {row['seconds']:7.1f} s")
     print(f"summary: {out_dir / 'summary.json'}; figures: {figures_dir}")
     return summary
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``slimrlfn workbook`` flags (``make workbook`` passes ``--mode`` and ``--data_dir``)."""
+    parser.add_argument("--mode", choices=["quick", "full"], default="quick")
+    parser.add_argument("--data_dir", default=None, help="NTIRE-layout data (default: the embedded sample)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--only", nargs="*", default=None, help="notebook name prefixes to run, e.g. 01 03")
+    parser.add_argument("--out_dir", default="runs/workbook", help="executed notebooks, results and summary")
+    return parser
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run the workbook as the flags say; 0 when every notebook ran, 1 otherwise."""
+    summary = run_workbook(mode=args.mode, data_dir=args.data_dir, device=args.device, only=args.only,
+                           out_dir=args.out_dir)
+    return 0 if all(row["status"] == "ok" for row in summary["notebooks"]) else 1

@@ -1,13 +1,13 @@
-"""Shared fixtures: where ../shared is, tiny models, tiny NTIRE-layout data sets."""
+"""Shared fixtures of every test folder: where ../shared is, the official checkpoints, tiny NTIRE-layout data."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from slimrlfn.data import write_pairs
+from slimrlfn.data.pairs import write_pairs
+from tests.helpers import textured_image
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,14 +38,6 @@ def set5_dir() -> Path:
     if not (folder / "HR").is_dir():
         pytest.skip(f"Set5 not found in {folder} (set SLIMRLFN_SHARED)")
     return folder
-
-
-def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """A smooth-plus-noise RGB uint8 test image (H, W, 3)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width]
-    base = 128 + 60 * np.sin(xx / 7.0)[..., None] * np.cos(yy / 5.0)[..., None] * np.array([1.0, 0.6, -0.8])
-    return np.clip(base + rng.normal(0, 12, (height, width, 3)), 0, 255).astype(np.uint8)
 
 
 @pytest.fixture

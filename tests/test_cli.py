@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from slimrlfn.checkpoints import save_checkpoint
+from slimrlfn.arch.checkpoints import save_checkpoint
+from slimrlfn.arch.config import build_model
 from slimrlfn.cli import main
-from slimrlfn.data import write_image
-from slimrlfn.models import build_model
+from slimrlfn.data.images import write_image
 
 
 @pytest.fixture

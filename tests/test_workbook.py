@@ -3,7 +3,7 @@ import json
 import nbformat
 import pytest
 
-from slimrlfn.errors import UserError
+from slimrlfn.core.errors import UserError
 from slimrlfn.workbook import list_notebooks, run_workbook
 
 

@@ -1,0 +1,56 @@
+"""Atomic file writes, digests, and the one path type of the package.
+
+Every results file of the workbook is written through these helpers: the bytes go to a temporary
+file in the same folder, are flushed and fsync'ed, then renamed over the target, so a reader (or a
+crash) never sees a half-written file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Union
+
+__all__ = ["PathLike", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_of_file"]
+
+#: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file + fsync + rename); creates parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: PathLike, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON to ``path`` atomically (inf/nan as Python's json writes them)."""
+    return atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def sha256_of_file(path: PathLike, chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA-256 digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_bytes), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

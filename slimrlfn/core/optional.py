@@ -1,0 +1,43 @@
+"""Optional packages: is one installed, and importing one with a one-line hint when it is not.
+
+The deployment paths (ONNX, ONNX Runtime, OpenVINO: the ``deploy`` extra), TensorRT
+(``torch_tensorrt``) and the notebook tools are optional. :func:`require_module` imports such a
+package or raises a :class:`~slimrlfn.core.errors.UserError` naming what needs it and the
+``pip install`` that provides it; :func:`is_installed` asks without importing.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from slimrlfn.core.errors import UserError
+
+__all__ = ["install_hint", "is_installed", "require_module"]
+
+#: Packages that the project's extras provide: module -> extra name.
+_EXTRAS = {"onnx": "deploy", "onnxruntime": "deploy", "openvino": "deploy"}
+
+
+def install_hint(module: str) -> str:
+    """The command that installs ``module``: the project's extra, or the PyPI package."""
+    extra = _EXTRAS.get(module)
+    return f"pip install -e .[{extra}]" if extra else f"pip install {module.replace('_', '-')}"
+
+
+def is_installed(module: str) -> bool:
+    """True when ``module`` can be found (it is not imported)."""
+    return importlib.util.find_spec(module) is not None
+
+
+def require_module(module: str, what: str) -> Any:
+    """Import ``module`` or raise a one-line UserError: ``<what>: the Python package ... (<install hint>)``."""
+    hint = install_hint(module)
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UserError(f"{what}: the Python package '{module}' is not installed ({hint})") from None
+    except (OSError, RuntimeError) as exc:  # installed, but its native libraries do not load
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{what}: the Python package '{module}' is installed but does not load ({first}); "
+                        f"reinstall it ({hint})") from None

@@ -1,0 +1,105 @@
+"""Paired datasets in the NTIRE layout: find the (LR, HR) pairs of a split, or write them from HR images.
+
+The layout of the NTIRE 2024 ESR ``test_demo.py``: ``DIV2K_LSDIR_<split>_HR/NAME.png`` beside
+``DIV2K_LSDIR_<split>_LR/NAMEx4.png`` (the organisers' ``LSDIR_DIV2K_`` spelling is accepted too).
+Written pairs are the mod-cropped HR and its MATLAB-bicubic LR (:mod:`slimrlfn.data.bicubic`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Tuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike
+from slimrlfn.data.bicubic import imresize_matlab
+from slimrlfn.data.images import IMAGE_EXTENSIONS, list_images, modcrop, read_image, write_image
+
+__all__ = ["ImagePair", "find_pairs", "make_pairs", "write_pairs"]
+
+_LAYOUT_PREFIXES = ("DIV2K_LSDIR", "LSDIR_DIV2K")
+
+
+@dataclass(frozen=True)
+class ImagePair:
+    """One evaluation pair in the NTIRE layout: ``name`` is the HR file stem."""
+
+    name: str
+    lr_path: Path
+    hr_path: Path
+
+
+def find_pairs(data_dir: PathLike, split: str = "valid", scale: int = 4) -> List[ImagePair]:
+    """The (LR, HR) pairs of ``split`` under ``data_dir`` in the NTIRE layout, sorted by name.
+
+    Searches ``DIV2K_LSDIR_<split>_HR/*.png`` then ``LSDIR_DIV2K_<split>_HR/*.png``; the LR of
+    ``NAME.png`` is ``..._LR/NAMEx<scale>.png``. Raises UserError when the folder is missing, no
+    pair is found (naming the patterns searched), or an LR lacks its HR or the reverse.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise UserError(f"--data_dir {data_dir}: no such folder")
+    patterns = []
+    for prefix in _LAYOUT_PREFIXES:
+        hr_dir = data_dir / f"{prefix}_{split}_HR"
+        lr_dir = data_dir / f"{prefix}_{split}_LR"
+        patterns.append(f"{hr_dir}/*.png")
+        hr_files = sorted(hr_dir.glob("*.png")) if hr_dir.is_dir() else []
+        lr_files = sorted(lr_dir.glob("*.png")) if lr_dir.is_dir() else []
+        if not hr_files and not lr_files:
+            continue
+        suffix = f"x{scale}"
+        hr_by_name = {p.stem: p for p in hr_files}
+        lr_by_name = {p.stem[: -len(suffix)]: p for p in lr_files if p.stem.endswith(suffix)}
+        stray_lr = [p for p in lr_files if not p.stem.endswith(suffix)]
+        if stray_lr:
+            raise UserError(f"LR image {stray_lr[0]}: name must end in '{suffix}.png' (NAME{suffix}.png)")
+        no_lr = sorted(set(hr_by_name) - set(lr_by_name))
+        if no_lr:
+            raise UserError(f"HR image {hr_by_name[no_lr[0]]} has no LR {lr_dir / (no_lr[0] + suffix + '.png')}"
+                            f"{f' (+{len(no_lr) - 1} more)' if len(no_lr) > 1 else ''}")
+        no_hr = sorted(set(lr_by_name) - set(hr_by_name))
+        if no_hr:
+            raise UserError(f"LR image {lr_by_name[no_hr[0]]} has no HR {hr_dir / (no_hr[0] + '.png')}"
+                            f"{f' (+{len(no_hr) - 1} more)' if len(no_hr) > 1 else ''}")
+        return [ImagePair(name, lr_by_name[name], hr_by_name[name]) for name in sorted(hr_by_name)]
+    raise UserError(f"--data_dir {data_dir}: no '{split}' pairs found; searched {' and '.join(patterns)}")
+
+
+def write_pairs(
+    images: Iterable[Tuple[str, np.ndarray]],
+    out_dir: PathLike,
+    split: str = "valid",
+    scale: int = 4,
+    progress: bool = True,
+) -> List[ImagePair]:
+    """Write (name, RGB uint8 HR) items as mod-cropped HR + MATLAB-bicubic LR in the NTIRE layout."""
+    out_dir = Path(out_dir)
+    hr_dir = out_dir / f"DIV2K_LSDIR_{split}_HR"
+    lr_dir = out_dir / f"DIV2K_LSDIR_{split}_LR"
+    pairs = []
+    items = list(images)
+    for name, hr in tqdm(items, desc=f"pairs {split}", unit="img", disable=not progress):
+        hr = modcrop(hr, scale)
+        if min(hr.shape[:2]) < scale:
+            raise UserError(f"image {name}: {hr.shape[1]}x{hr.shape[0]} is smaller than the scale {scale}")
+        lr = imresize_matlab(hr, scale=1.0 / scale)
+        hr_path = write_image(hr_dir / f"{name}.png", hr)
+        lr_path = write_image(lr_dir / f"{name}x{scale}.png", lr)
+        pairs.append(ImagePair(name, lr_path, hr_path))
+    return pairs
+
+
+def make_pairs(hr_dir: PathLike, out_dir: PathLike, split: str = "valid", scale: int = 4,
+               progress: bool = True) -> List[ImagePair]:
+    """Build the NTIRE layout under ``out_dir`` from every image in ``hr_dir``."""
+    hr_dir = Path(hr_dir)
+    if not hr_dir.is_dir():
+        raise UserError(f"--hr_dir {hr_dir}: no such folder")
+    files = list_images(hr_dir)
+    if not files:
+        raise UserError(f"--hr_dir {hr_dir}: no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return write_pairs(((p.stem, read_image(p)) for p in files), out_dir, split, scale, progress)

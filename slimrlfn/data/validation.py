@@ -1,0 +1,47 @@
+"""Validation images in memory: the NTIRE-layout pairs of a split, read once, checked against the scale.
+
+Used wherever a model is validated between optimisation steps (training, pruning's fine-tuning):
+:func:`load_validation` reads every pair of :func:`slimrlfn.data.pairs.find_pairs`, HR mod-cropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+
+from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike
+from slimrlfn.data.images import modcrop, read_image
+from slimrlfn.data.pairs import find_pairs
+
+__all__ = ["ValidationImage", "load_validation"]
+
+
+@dataclass
+class ValidationImage:
+    """One validation pair in memory: RGB uint8 LR and mod-cropped HR."""
+
+    name: str
+    lr: np.ndarray
+    hr: np.ndarray
+
+
+def load_validation(data_dir: PathLike, split: str = "valid", scale: int = 4,
+                    max_images: Optional[int] = None) -> List[ValidationImage]:
+    """The NTIRE-layout pairs of ``split`` under ``data_dir`` (:func:`slimrlfn.data.pairs.find_pairs`), read once."""
+    pairs = find_pairs(data_dir, split, scale)
+    if max_images is not None:
+        pairs = pairs[:max_images]
+    images = []
+    for pair in pairs:
+        lr, hr = read_image(pair.lr_path), modcrop(read_image(pair.hr_path), scale)
+        if min(lr.shape[:2]) < MIN_INPUT_SIZE:
+            raise UserError(f"LR image {pair.lr_path}: {lr.shape[1]}x{lr.shape[0]} is smaller than the "
+                            f"{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} the ESA branch needs")
+        if hr.shape[:2] != (lr.shape[0] * scale, lr.shape[1] * scale):
+            raise UserError(f"HR image {pair.hr_path}: {hr.shape[1]}x{hr.shape[0]} after modcrop, expected "
+                            f"{lr.shape[1] * scale}x{lr.shape[0] * scale} ({scale}x its LR)")
+        images.append(ValidationImage(pair.name, lr, hr))
+    return images

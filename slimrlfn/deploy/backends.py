@@ -1,0 +1,310 @@
+"""Inference paths ("backends") for any workbook model: the same SR, computed different ways.
+
+Every backend is a callable ``(1, 3, H, W) float32 in [0, 255] on the device -> (1, 3, sH, sW)
+float32`` (fp16 computes in half precision and returns float32). Built with :func:`build_backend`,
+which also measures the set-up time (export, compile, graph build) and, on an example image, the
+largest absolute difference to eager fp32 on the [0, 255] output.
+
+=================  ======  =================================================================
+name               device  what it is
+=================  ======  =================================================================
+``eager``          any     the model as it is (what NTIRE's test_demo.py runs)
+``channels_last``  any     NHWC memory layout for weights and input
+``compile``        any     ``torch.compile`` (inductor, weights frozen), channels_last
+``onnxruntime``    CPU     ONNX export (opset 17, dynamic H/W) run by ONNX Runtime
+``openvino``       CPU     the same ONNX export run by OpenVINO (fp32 precision hint)
+``fp16``           CUDA    half precision (not exact: its difference is reported, not refused)
+``cuda_graphs``    CUDA    one captured CUDA graph per input shape
+``tensorrt``       CUDA    torch_tensorrt, fp32 (only when it is installed)
+``auto``           any     the default: the fastest exact path this device has (see below)
+=================  ======  =================================================================
+
+The facts of each path (device, the packages it needs, whether it is checked against eager) are
+one :class:`BackendSpec` in :data:`REGISTRY`, registered with its builder by :func:`register`.
+``auto`` picks ``openvino`` on CPU when the ``openvino`` package is installed (the ``deploy``
+extra; the fastest exact CPU path in ``bench/backends.py``), ``channels_last`` otherwise, and
+``eager`` on CUDA (no GPU comparison has been run by the workbook yet, so it keeps the
+challenge's path). Exported and compiled paths (``compile``, ``onnxruntime``, ``openvino``,
+``tensorrt``) are refused with one line when their difference to eager exceeds ``tolerance``.
+The ONNX-based paths use as many threads as PyTorch (``torch.get_num_threads()``).
+"""
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.optional import is_installed, require_module
+from slimrlfn.core.signal_stack import keep_signal_stack
+from slimrlfn.data.sample import example_images
+from slimrlfn.data.tensors import uint8_to_tensor
+from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, max_abs_difference, onnx_to_file
+
+__all__ = ["BACKENDS", "CPU_ONLY", "CUDA_ONLY", "EXACT_CHECKED", "REGISTRY", "Backend", "BackendSpec",
+           "available_backends", "build_backend", "difference_to_eager", "refuse_if_inexact", "register",
+           "resolve_backend"]
+
+#: A builder: (model copy on the device, device, scratch folder, example input or None) -> the path's callable.
+Builder = Callable[[nn.Module, torch.device, Path, Optional[torch.Tensor]], Callable[[torch.Tensor], torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """The facts of one inference path.
+
+    ``device``: ``any``, ``cpu`` or ``cuda``; ``packages``: optional packages it needs (checked in
+    order); ``onnx_export``: it runs the ONNX export (needs ``onnx``, uses torch's thread count);
+    ``exact_checked``: exported or compiled, so it is run once in the set-up and refused when it is
+    off eager by more than the tolerance; ``needs_example``: its builder needs an example input.
+    """
+
+    name: str
+    build: Builder
+    device: str = "any"
+    packages: Tuple[str, ...] = ()
+    onnx_export: bool = False
+    exact_checked: bool = False
+    needs_example: bool = False
+
+
+#: name -> spec, in the order of the table in the module docstring.
+REGISTRY: Dict[str, BackendSpec] = {}
+
+
+def register(name: str, device: str = "any", packages: Tuple[str, ...] = (), onnx_export: bool = False,
+             exact_checked: bool = False, needs_example: bool = False) -> Callable[[Builder], Builder]:
+    """Decorator: register a builder as backend ``name`` with its facts (see :class:`BackendSpec`)."""
+    def decorator(builder: Builder) -> Builder:
+        REGISTRY[name] = BackendSpec(name, builder, device, packages, onnx_export, exact_checked, needs_example)
+        return builder
+    return decorator
+
+
+@dataclass
+class Backend:
+    """A ready inference path. ``setup_s``: export/compile/build seconds; ``max_abs_diff``: to eager fp32."""
+
+    name: str
+    requested: str
+    device: torch.device
+    run: Callable[[torch.Tensor], torch.Tensor]
+    setup_s: float = 0.0
+    max_abs_diff: Optional[float] = None
+    details: Dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, lr: torch.Tensor) -> torch.Tensor:
+        return self.run(lr)
+
+    def describe(self) -> Dict[str, Any]:
+        """JSON-ready summary recorded beside every measurement."""
+        return {"backend": self.name, "requested": self.requested, "setup_s": self.setup_s,
+                "max_abs_diff_to_eager": self.max_abs_diff, **self.details}
+
+
+# --------------------------------------------------------------------------- the paths
+
+
+@register("eager")
+def _build_eager(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+    return model
+
+
+@register("channels_last")
+def _build_channels_last(model: nn.Module, device: torch.device, workdir: Path,
+                         example: Optional[torch.Tensor]) -> Callable:
+    model = model.to(memory_format=torch.channels_last)
+    return lambda x: model(x.contiguous(memory_format=torch.channels_last))
+
+
+@register("compile", exact_checked=True)
+def _build_compile(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+    import torch._inductor.config as inductor_config  # heavy: only when this path is built
+
+    model = model.to(memory_format=torch.channels_last)
+    compiled = torch.compile(model)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with inductor_config.patch(freezing=True):
+            return compiled(x.contiguous(memory_format=torch.channels_last))
+    return run
+
+
+@register("onnxruntime", device="cpu", packages=("onnxruntime",), onnx_export=True, exact_checked=True)
+def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path,
+                       example: Optional[torch.Tensor]) -> Callable:
+    ort = require_module("onnxruntime", "--backend onnxruntime")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # idle worker threads must not spin after a call: they would take the cores from whatever runs next
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(str(onnx_to_file(model, workdir / "model.onnx")), options,
+                                   providers=["CPUExecutionProvider"])
+    return lambda x: torch.from_numpy(session.run(None, {"lr": x.detach().cpu().numpy()})[0])
+
+
+@register("openvino", device="cpu", packages=("openvino",), onnx_export=True, exact_checked=True)
+def _build_openvino(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+    ov = require_module("openvino", "--backend openvino")
+    core = ov.Core()
+    onnx_path = onnx_to_file(model, workdir / "model.onnx")
+    with keep_signal_stack():  # OpenVINO leaves a dangling sigaltstack behind (see slimrlfn.core.signal_stack)
+        compiled = core.compile_model(str(onnx_path), "CPU", {
+            "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": torch.get_num_threads()})
+        request = compiled.create_infer_request()
+    output = compiled.output(0)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with keep_signal_stack():
+            result = request.infer({0: x.detach().cpu().numpy()})[output]
+        return torch.from_numpy(np.array(result, copy=True))
+    return run
+
+
+@register("fp16", device="cuda")
+def _build_fp16(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+    model = model.half()
+    return lambda x: model(x.half()).float()
+
+
+@register("cuda_graphs", device="cuda")
+def _build_cuda_graphs(model: nn.Module, device: torch.device, workdir: Path,
+                       example: Optional[torch.Tensor]) -> Callable:
+    graphs: Dict[tuple, tuple] = {}
+    pool = torch.cuda.graph_pool_handle()  # one memory pool for the graphs of every shape
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        key = tuple(x.shape)
+        if key not in graphs:  # a new shape: warm-up and capture happen in this call
+            static_in = x.clone()
+            stream = torch.cuda.Stream(device)
+            stream.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(stream):
+                for _ in range(2):  # warm-up on a side stream, as torch.cuda.graphs documents
+                    model(static_in)
+            torch.cuda.current_stream(device).wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph, pool=pool):
+                static_out = model(static_in)
+            graphs[key] = (graph, static_in, static_out)
+        graph, static_in, static_out = graphs[key]
+        static_in.copy_(x)
+        graph.replay()
+        return static_out.clone()
+    return run
+
+
+@register("tensorrt", device="cuda", packages=("torch_tensorrt",), exact_checked=True, needs_example=True)
+def _build_tensorrt(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+    trt = require_module("torch_tensorrt", "--backend tensorrt")
+    h, w = example.shape[-2:]
+    shape = trt.Input(min_shape=(1, 3, MIN_INPUT_SIZE, MIN_INPUT_SIZE), opt_shape=tuple(example.shape),
+                      max_shape=(1, 3, max(2048, h), max(2048, w)), dtype=torch.float32)
+    return trt.compile(model, ir="dynamo", inputs=[shape], enabled_precisions={torch.float32}, disable_tf32=True)
+
+
+#: Every name ``--backend`` takes: ``auto``, then the registered paths.
+BACKENDS: Tuple[str, ...] = ("auto", *REGISTRY)
+CUDA_ONLY: Tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.device == "cuda")
+CPU_ONLY: Tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.device == "cpu")
+EXACT_CHECKED: Tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.exact_checked)
+
+
+# --------------------------------------------------------------------------- choosing and building
+
+
+def _runs_on(spec: BackendSpec, device: torch.device) -> bool:
+    return spec.device == "any" or spec.device == device.type
+
+
+def available_backends(device: torch.device) -> List[str]:
+    """Backends that can run on ``device`` with the packages installed here (``auto`` excluded)."""
+    return [name for name, spec in REGISTRY.items()
+            if _runs_on(spec, device) and all(is_installed(p) for p in spec.packages)
+            and (not spec.onnx_export or is_installed("onnx"))]
+
+
+def resolve_backend(name: str, device: torch.device) -> str:
+    """``auto`` -> the concrete default for ``device``; UserError for unknown or impossible choices."""
+    if name not in BACKENDS:
+        raise UserError(f"--backend {name!r}: expected one of {', '.join(BACKENDS)}")
+    if name == "auto":
+        if device.type == "cuda":
+            return "eager"
+        return "openvino" if is_installed("openvino") and is_installed("onnx") else "channels_last"
+    spec = REGISTRY[name]
+    if spec.device == "cuda" and device.type != "cuda":
+        raise UserError(f"--backend {name}: needs a CUDA device, but the device is {device}")
+    if spec.device == "cpu" and device.type != "cpu":
+        raise UserError(f"--backend {name}: runs on the CPU only (device is {device}); use --device cpu")
+    for package in spec.packages:
+        require_module(package, f"--backend {name}")
+    if spec.onnx_export:
+        require_module("onnx", f"--backend {name} (the ONNX export)")
+    return name
+
+
+def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor) -> float:
+    """Largest |backend(example) - eager fp32 model(example)| on the [0, 255] output."""
+    eager = copy.deepcopy(model).to(backend.device).float().eval()
+    with torch.no_grad():
+        reference = eager(example.to(backend.device))
+        output = backend(example.to(backend.device))
+    return max_abs_difference(output, reference)
+
+
+def refuse_if_inexact(backend: Backend, tolerance: Optional[float] = None) -> None:
+    """UserError (one line) when an exported/compiled backend's measured difference exceeds ``tolerance``."""
+    tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    if REGISTRY[backend.name].exact_checked and backend.max_abs_diff is not None and backend.max_abs_diff > tolerance:
+        raise UserError(f"--backend {backend.name}: not exact, refused: max abs difference to eager "
+                        f"{backend.max_abs_diff:.3g} on the [0, 255] output (tolerance {tolerance:g})")
+
+
+def build_backend(name: str, model: nn.Module, device: torch.device, example: Optional[torch.Tensor] = None,
+                  tolerance: Optional[float] = None, check: bool = True, measure_all: bool = False) -> Backend:
+    """Build backend ``name`` (or ``auto``) for a copy of ``model`` on ``device`` (the model is not changed).
+
+    ``setup_s`` is the export/compile/build time. With ``check``, an exported or compiled path
+    (``EXACT_CHECKED``) is run once on ``example`` -- a real (1, 3, H, W) float32 [0, 255] LR image;
+    default :func:`slimrlfn.data.sample.example_images`' first -- inside the set-up (so lazy compilation
+    is part of ``setup_s``), compared with eager, and refused with a one-line UserError when it is off by
+    more than ``tolerance`` (default :data:`slimrlfn.deploy.onnx.DEFAULT_TOLERANCE`). Other paths are not
+    run here, so that their first call stays cold, unless ``measure_all`` (the benchmark) asks for
+    the difference of every path.
+    """
+    resolved = resolve_backend(name, device)
+    spec = REGISTRY[resolved]
+    eager_model = model
+    model = copy.deepcopy(model).to(device).float().eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    run_example = (check and spec.exact_checked) or measure_all
+    if example is None and (run_example or spec.needs_example):
+        example = uint8_to_tensor(example_images(limit=1)[0]["lr"], device)
+    begin = time.perf_counter()
+    details: Dict[str, Any] = {"threads": torch.get_num_threads()} if spec.onnx_export else {}
+    with torch.no_grad(), tempfile.TemporaryDirectory(prefix="slimrlfn-backend-") as workdir:
+        run = spec.build(model, device, Path(workdir), None if example is None else example.to(device))
+        backend = Backend(resolved, name, device, torch.no_grad()(run), 0.0, None, details)
+        if run_example and spec.exact_checked:
+            backend(example.to(device))  # lazy compilation belongs to the set-up
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+    backend.setup_s = time.perf_counter() - begin
+    if run_example:
+        backend.max_abs_diff = difference_to_eager(backend, eager_model, example)
+    if check:
+        refuse_if_inexact(backend, tolerance)
+    return backend

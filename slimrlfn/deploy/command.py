@@ -1,0 +1,88 @@
+"""``slimrlfn export`` (ONNX, checked against eager) and ``slimrlfn backends`` (every inference path side by side)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Dict
+
+import torch
+
+from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.zoo import ZOO
+from slimrlfn.core.arguments import parse_size
+from slimrlfn.core.errors import UserError
+from slimrlfn.data.sample import example_images
+from slimrlfn.deploy.backends import BACKENDS
+from slimrlfn.deploy.bench import DEFAULT_SIZES, compare_backends
+from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, MIN_OPSET, export_onnx
+
+__all__ = ["add_backends_arguments", "add_export_arguments", "run_backends", "run_export"]
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``slimrlfn export`` flags."""
+    parser.add_argument("--model", choices=sorted(ZOO), default=None, help="a zoo model by name")
+    parser.add_argument("--checkpoint", default=None, help="a state_dict .pth (config from the .json beside it)")
+    parser.add_argument("--config", default=None, help="config JSON for --checkpoint (default: beside it)")
+    parser.add_argument("--format", default="onnx", choices=["onnx"], help="export format (onnx)")
+    parser.add_argument("--out", default=None, help="output file (default exports/<model>.onnx)")
+    parser.add_argument("--opset", type=int, default=MIN_OPSET, help=f"ONNX opset ({MIN_OPSET} or newer)")
+    parser.add_argument("--check_data", default=None,
+                        help="NTIRE-layout data whose valid LR/HR pairs the export is checked on "
+                             "(default: two scikit-image photos, MATLAB-bicubic x4)")
+    parser.add_argument("--check_images", type=int, default=5, help="how many pairs of --check_data to use")
+    parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                        help="largest accepted |ONNX - eager| on the [0, 255] output")
+    return parser
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export as the parsed arguments say; prints one summary line."""
+    if bool(args.model) == bool(args.checkpoint):
+        raise UserError("export: give exactly one of --model NAME or --checkpoint PATH")
+    if args.check_images < 1:
+        raise UserError(f"--check_images {args.check_images}: expected at least 1")
+    spec = resolve_model(model=args.model, checkpoint=args.checkpoint, config=args.config)
+    out = args.out or f"exports/{spec.result_name}.onnx"
+    report = export_onnx(spec.model, out, example_images(args.check_data, limit=args.check_images), args.opset,
+                         args.tolerance, spec.scale, spec.source)
+    psnr = (f", PSNR {report['psnr_onnx']:.4f} dB (eager {report['psnr_eager']:.4f})"
+            if report["psnr_onnx"] is not None else "")
+    runtimes = ", ".join(f"{name} {c['max_abs_diff']:.2e}" for name, c in report["checks"].items())
+    print(f"{out}: opset {report['opset']}, max abs difference to eager on the [0, 255] output over "
+          f"{len(report['images'])} image(s): {runtimes}{psnr}; exported in {report['export_s']:.2f} s")
+    return 0
+
+
+def add_backends_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``slimrlfn backends`` flags."""
+    parser.add_argument("--models", nargs="+", default=list(ZOO), choices=sorted(ZOO))
+    parser.add_argument("--sizes", nargs="+", default=[f"{h}x{w}" for h, w in DEFAULT_SIZES], help="LR sizes HxW")
+    parser.add_argument("--backends", nargs="+", default=None, choices=BACKENDS,
+                        help="default: auto and every backend available here")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved timed calls per backend")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--in_process", action="store_true",
+                        help="run every path in this process (default: each in a process of its own, as users run them)")
+    parser.add_argument("--out", default="runs/backends/backends.json", help="results JSON (written atomically)")
+    return parser
+
+
+def compare_from_args(args: argparse.Namespace) -> Dict[str, Any]:
+    """Compare as the parsed arguments say, printing each table; returns the document."""
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UserError(f"--threads {args.threads}: expected at least 1")
+        torch.set_num_threads(args.threads)
+    sizes = [parse_size(s, "--sizes", minimum=16) for s in args.sizes]
+    document = compare_backends(args.models, sizes, args.backends, args.rounds, args.device, args.out,
+                                progress=False, log=lambda line: print(line + "\n", flush=True),
+                                isolate=not args.in_process)
+    print(f"-> {args.out}")
+    return document
+
+
+def run_backends(args: argparse.Namespace) -> int:
+    """``slimrlfn backends``: :func:`compare_from_args`; returns 0."""
+    compare_from_args(args)
+    return 0

@@ -1,0 +1,183 @@
+"""Evaluation as the NTIRE 2024 ESR ``test_demo.py`` does it, with the same flags and results files.
+
+Per image: read LR and HR (RGB uint8), LR -> float tensor in [0, 255], one whole-image forward
+(or tiles with ``--tile``) timed alone (CUDA events + synchronize on GPU, ``perf_counter`` on CPU;
+no warm-up, ``cudnn.benchmark = False``, as the challenge did), SR clamped and rounded to uint8,
+HR mod-cropped to the scale, PSNR (and SSIM) on RGB with crop border = scale; Y-channel variants
+are recorded beside them. Results per model go to ``save_dir/results.json`` (the official keys:
+``valid_runtime`` (ms), ``valid_psnr`` (dB), ``valid_ave_runtime``, ``valid_ave_psnr``,
+``valid_memory`` (MiB), ``flops`` (G), ``num_parameters`` (M), ``activations`` (M), ``num_conv``;
+``test_*`` with ``--include_test``) and ``save_dir/results.txt`` (the official table), both by
+:mod:`slimrlfn.evaluate.results`.
+SR images go to ``save_dir/<model name>/<split>/NAME.png``.
+
+Nothing is half-written: SR images are staged and moved into place when a split is done, and
+the results files are replaced atomically. An entry already in ``results.json`` is kept unless
+``overwrite`` is given.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
+from slimrlfn.arch.source import ModelSpec
+from slimrlfn.core.devices import describe_device, peak_memory_mib, reset_peak_memory, resolve_device
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike, atomic_write_json, atomic_write_text
+from slimrlfn.data.images import modcrop, read_image, write_image
+from slimrlfn.data.pairs import ImagePair, find_pairs
+from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.deploy.backends import build_backend
+from slimrlfn.deploy.forward import forward_image
+from slimrlfn.evaluate.results import format_results_table, load_results
+from slimrlfn.metrics.counts import profile_model
+from slimrlfn.metrics.latency import make_timer
+from slimrlfn.metrics.quality import psnr_rgb_and_y, ssim, ssim_y
+
+__all__ = ["evaluate", "evaluate_split"]
+
+
+def _checked_lr(path: Path) -> np.ndarray:
+    lr_img = read_image(path)
+    if min(lr_img.shape[:2]) < MIN_INPUT_SIZE:
+        raise UserError(f"LR image {path}: {lr_img.shape[1]}x{lr_img.shape[0]} is smaller than "
+                        f"the {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} the ESA branch needs")
+    return lr_img
+
+
+@torch.no_grad()
+def evaluate_split(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    pairs: Sequence[ImagePair],
+    device: torch.device,
+    mode: str = "valid",
+    image_dir: Optional[PathLike] = None,
+    tile: Optional[int] = None,
+    with_ssim: bool = False,
+    scale: int = 4,
+    progress: bool = True,
+) -> Dict[str, Any]:
+    """Run one split; returns the official ``{mode}_*`` keys plus ``{mode}_names`` and Y-channel lists.
+
+    Raises UserError naming the file for an LR smaller than the model takes or an HR whose size
+    does not match the SR output.
+    """
+    results: Dict[str, Any] = {f"{mode}_names": [], f"{mode}_runtime": [], f"{mode}_psnr": [],
+                               f"{mode}_psnr_y": []}
+    if with_ssim:
+        results[f"{mode}_ssim"] = []
+        results[f"{mode}_ssim_y"] = []
+    timer = make_timer(device)  # CUDA events on a GPU, perf_counter on a CPU; the device synchronised around it
+    bar = tqdm(pairs, desc=f"eval {mode}", unit="img", disable=not progress)
+    for pair in bar:
+        lr_img = _checked_lr(pair.lr_path)
+        if tile is not None and tile < MIN_INPUT_SIZE:
+            raise UserError(f"--tile {tile}: tiles must be at least {MIN_INPUT_SIZE} LR pixels")
+        sr_tensor, ms, _ = timer(forward_image, model, uint8_to_tensor(lr_img, device), tile, 32, scale)
+        sr = tensor_to_uint8(sr_tensor)
+        hr = modcrop(read_image(pair.hr_path), scale)
+        if hr.shape != sr.shape:
+            raise UserError(f"HR image {pair.hr_path}: {hr.shape[1]}x{hr.shape[0]} after modcrop, expected "
+                            f"{sr.shape[1]}x{sr.shape[0]} ({scale}x its LR {pair.lr_path.name})")
+        results[f"{mode}_names"].append(pair.name)
+        results[f"{mode}_runtime"].append(ms)
+        psnr_rgb, psnr_y = psnr_rgb_and_y(sr, hr, border=scale)
+        results[f"{mode}_psnr"].append(psnr_rgb)
+        results[f"{mode}_psnr_y"].append(psnr_y)
+        if with_ssim:
+            results[f"{mode}_ssim"].append(ssim(sr, hr, border=scale))
+            results[f"{mode}_ssim_y"].append(ssim_y(sr, hr, border=scale))
+        if image_dir is not None:
+            write_image(Path(image_dir) / f"{pair.name}.png", sr)
+        bar.set_postfix(psnr=f"{results[f'{mode}_psnr'][-1]:.2f}")
+    count = len(results[f"{mode}_psnr"])
+    for key in ("runtime", "psnr", "psnr_y", "ssim", "ssim_y"):
+        if f"{mode}_{key}" in results:
+            results[f"{mode}_ave_{key}"] = sum(results[f"{mode}_{key}"]) / count
+    return results
+
+
+def evaluate(
+    spec: ModelSpec,
+    data_dir: PathLike,
+    save_dir: PathLike,
+    include_test: bool = False,
+    device: Union[str, torch.device] = "auto",
+    tile: Optional[int] = None,
+    with_ssim: bool = False,
+    overwrite: bool = False,
+    save_images: bool = True,
+    progress: bool = True,
+    backend: str = "auto",
+    tolerance: Optional[float] = None,
+) -> Dict[str, Any]:
+    """Evaluate ``spec`` on the valid (and test) split of ``data_dir``; merge into ``save_dir``.
+
+    ``backend`` is the inference path (:mod:`slimrlfn.deploy.backends`; ``auto`` = the fastest exact path of
+    the device, ``eager`` = PyTorch as test_demo.py). An exported or compiled path is checked on the
+    first LR image against eager before anything is timed and refused when off by more than
+    ``tolerance`` on the [0, 255] output; its set-up (export, compile, that first run) is recorded
+    as ``backend_info.setup_s`` and not in the per-image runtimes, so for those paths the first
+    timed image is not cold (for eager it is, as in test_demo.py). Work a path does at a new input
+    size (a torch.compile recompile, a CUDA graph capture) stays in that image's runtime.
+
+    Returns the model's results entry (also written to ``save_dir/results.json`` and ``.txt``).
+    """
+    save_dir = Path(save_dir)
+    splits = ["valid", "test"] if include_test else ["valid"]
+    pairs = {split: find_pairs(data_dir, split, spec.scale) for split in splits}  # fail before any work
+    existing = load_results(save_dir)
+    if spec.result_name in existing and not overwrite:
+        raise UserError(f"{save_dir / 'results.json'} already has an entry {spec.result_name!r}; "
+                        f"pass --overwrite to replace it, or use another --save_dir or --name")
+    torch_device = resolve_device(device)
+    if torch_device.type == "cuda":
+        torch.backends.cudnn.benchmark = False
+        torch.cuda.empty_cache()
+    model = spec.model.to(torch_device).eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    first_lr = uint8_to_tensor(_checked_lr(pairs[splits[0]][0].lr_path), torch_device)
+    runner = build_backend(backend, model, torch_device, example=first_lr, tolerance=tolerance)
+    del first_lr
+    reset_peak_memory(torch_device)
+    entry: Dict[str, Any] = {}
+    staged: Dict[str, Path] = {}
+    try:
+        for split in splits:
+            stage = save_dir / f".partial-{spec.result_name}-{split}-{os.getpid()}"
+            if save_images:
+                staged[split] = stage
+            entry.update(evaluate_split(runner, pairs[split], torch_device, split,
+                                        stage if save_images else None, tile, with_ssim, spec.scale, progress))
+            memory = peak_memory_mib(torch_device)
+            entry[f"{split}_memory"] = memory["memory_mib"]
+            entry["memory_kind"] = memory["memory_kind"]
+    except BaseException:
+        for stage in staged.values():
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
+    counts = profile_model(model)
+    entry.update({k: counts[k] for k in ("activations", "num_conv", "flops", "num_parameters")})
+    entry["macs_ptflops_pytorch"] = counts["macs_ptflops_pytorch"]
+    entry.update({"model": spec.label, "source": spec.source, "config": spec.config, "scale": spec.scale,
+                   "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
+                   "backend_info": runner.describe()})
+    for split, stage in staged.items():
+        final = save_dir / spec.result_name / split
+        if final.exists():
+            shutil.rmtree(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage, final)
+    results = load_results(save_dir)
+    results[spec.result_name] = entry
+    atomic_write_json(save_dir / "results.json", results)
+    atomic_write_text(save_dir / "results.txt", format_results_table(results))
+    return entry

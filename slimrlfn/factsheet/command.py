@@ -1,0 +1,30 @@
+"""``slimrlfn factsheet``: the NTIRE factsheet set from the results of notebooks 01-04 (see :mod:`slimrlfn.factsheet.write`)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from slimrlfn.factsheet.write import write_factsheet
+
+__all__ = ["add_factsheet_arguments", "run_factsheet_from_args"]
+
+
+def add_factsheet_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``slimrlfn factsheet`` flags; returns ``parser``."""
+    parser.add_argument("--results_dir", default="runs/workbook/results",
+                        help="where notebooks 01-04 wrote their results (the workbook's results folder)")
+    parser.add_argument("--figures_dir", default="figures", help="the 05_* figures go here (PNG + PDF)")
+    parser.add_argument("--out_dir", default=None,
+                        help="the tables go here (LaTeX, Markdown, CSV, JSON; default: <results_dir>/factsheet)")
+    parser.add_argument("--data_dir", default=None,
+                        help="NTIRE-layout data for the SR crops (default: the folder notebook 03 evaluated)")
+    return parser
+
+
+def run_factsheet_from_args(args: argparse.Namespace) -> int:
+    """Run :func:`write_factsheet` with parsed flags, print the combined table and the files; returns 0."""
+    summary = write_factsheet(args.results_dir, args.figures_dir, args.out_dir, args.data_dir)
+    print((Path(summary["out_dir"]) / "factsheet.md").read_text())
+    print(f"tables ({len(summary['tables'])} files) in {summary['out_dir']}; "
+          f"figures ({len(summary['figures'])} files) in {summary['figures_dir']}")
+    return 0

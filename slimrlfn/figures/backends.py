@@ -1,0 +1,116 @@
+"""Figures of the backend comparison (:func:`slimrlfn.deploy.bench.compare_backends` documents).
+
+Each function takes the document (a dict, as written to JSON), returns the matplotlib figure and,
+with ``path``, saves it as PNG and PDF with the same stem. The device and thread count are written on
+every figure; axes carry units.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from slimrlfn.core.files import PathLike
+from slimrlfn.figures.style import save_figure, split_stem
+
+__all__ = ["plot_flops_vs_speedup", "plot_backend_cold_warm", "speedups"]
+
+BASELINE = "rlfn"
+
+
+def _device_text(document: Dict[str, Any]) -> str:
+    info = document["device_info"]
+    gpu = info.get("device_type", "cpu") == "cuda" or str(info.get("device", "")).startswith("cuda")
+    note = "" if gpu else " - CPU, not a GPU measurement"
+    return (f"device: {info['device_name']}, {document['threads']} threads, fp32 matmul peak "
+            f"{document['peak']['gflops']:.0f} GFLOP/s{note}")
+
+
+def _finish(fig: Any, document: Dict[str, Any], title: str, path: Optional[PathLike]) -> Any:
+    fig.suptitle(title)
+    fig.text(0.01, 0.005, _device_text(document), fontsize=7, ha="left", va="bottom", color="0.3")
+    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+    if path is not None:
+        save_figure(fig, *split_stem(path), close=False)  # left open: a notebook shows it inline
+    return fig
+
+
+def _sizes(document: Dict[str, Any]) -> List[List[int]]:
+    seen: List[List[int]] = []
+    for row in document["rows"]:
+        if list(row["size"]) not in seen:
+            seen.append(list(row["size"]))
+    return seen
+
+
+def speedups(document: Dict[str, Any], size: List[int]) -> List[Dict[str, Any]]:
+    """Per backend and model at ``size``: FLOPs reduction and speed-up relative to RLFN on the same backend.
+
+    ``flops_reduction`` = 1 - FLOPs / FLOPs(RLFN) (0..1); ``speedup`` = median(RLFN) / median(model).
+    Empty when RLFN was not measured at that size.
+    """
+    rows = [r for r in document["rows"] if list(r["size"]) == list(size)]
+    base = {r["backend"]: r for r in rows if r["model"] == BASELINE}
+    return [{"backend": r["backend"], "resolved": r["resolved"], "model": r["model"], "label": r["label"],
+             "flops_reduction": 1.0 - r["flops_g"] / base[r["backend"]]["flops_g"],
+             "speedup": base[r["backend"]]["median_ms"] / r["median_ms"]}
+            for r in rows if r["backend"] in base]
+
+
+def plot_flops_vs_speedup(document: Dict[str, Any], path: Optional[PathLike] = None) -> Any:
+    """One panel per input size: FLOPs reduction vs RLFN [%] against the speed-up reached [x], per backend.
+
+    The dashed line is the speed-up FLOPs alone would promise (1 / (1 - reduction)).
+    """
+    import matplotlib.pyplot as plt
+
+    sizes = [s for s in _sizes(document) if speedups(document, s)]
+    if not sizes:
+        raise ValueError("plot_flops_vs_speedup: RLFN (the baseline) was not measured")
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5.2 * len(sizes), 4.2), squeeze=False)
+    for ax, size in zip(axes[0], sizes):
+        points = speedups(document, size)
+        reductions = np.linspace(0, max(p["flops_reduction"] for p in points) * 1.1 + 1e-3, 50)
+        ax.plot(reductions * 100, 1 / (1 - reductions), "k--", lw=1, label="FLOPs-proportional")
+        for backend in dict.fromkeys(p["backend"] for p in points):
+            mine = sorted((p for p in points if p["backend"] == backend), key=lambda p: p["flops_reduction"])
+            label = backend if mine[0]["resolved"] == backend else f"{backend} ({mine[0]['resolved']})"
+            ax.plot([p["flops_reduction"] * 100 for p in mine], [p["speedup"] for p in mine], "o-", label=label)
+        # each model sits at one FLOPs reduction whatever the backend: name it once, on a dotted line
+        for model, p in {p["model"]: p for p in points if p["model"] != BASELINE}.items():
+            ax.axvline(p["flops_reduction"] * 100, color="0.75", lw=0.8, ls=":", zorder=0)
+            ax.text(p["flops_reduction"] * 100, 0.02, f"{p['label']} ", rotation=90, fontsize=7, ha="right", va="bottom",
+                    color="0.35", transform=ax.get_xaxis_transform())
+        ax.axhline(1.0, color="0.7", lw=0.8)
+        ax.set_xlabel("FLOPs reduction vs RLFN [%]")
+        ax.set_ylabel("speed-up vs RLFN on the same backend [x]")
+        ax.set_title(f"LR {size[0]}x{size[1]}")
+        ax.legend(fontsize=7, loc="upper left")
+    return _finish(fig, document, "FLOPs saved vs time saved, per inference path", path)
+
+
+def plot_backend_cold_warm(document: Dict[str, Any], model: str = "slimrlfn_prune", path: Optional[PathLike] = None) -> Any:
+    """Per backend, for ``model`` at each size: cold (set-up + first call) and warm (median) [ms, log scale]."""
+    import matplotlib.pyplot as plt
+
+    sizes = [s for s in _sizes(document) if any(r["model"] == model and list(r["size"]) == s for r in document["rows"])]
+    if not sizes:
+        raise ValueError(f"plot_backend_cold_warm: {model} was not measured")
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5.2 * len(sizes), 4.2), squeeze=False)
+    for ax, size in zip(axes[0], sizes):
+        rows = [r for r in document["rows"] if r["model"] == model and list(r["size"]) == size]
+        x = np.arange(len(rows))
+        cold = [r["setup_s"] * 1000.0 + r["first_ms"] for r in rows]
+        warm = [r["median_ms"] for r in rows]
+        ax.bar(x - 0.2, cold, 0.4, color="tab:red", label="cold: set-up + first call")
+        ax.bar(x + 0.2, warm, 0.4, color="tab:blue", label="warm: median call",
+               yerr=[r["iqr_ms"] / 2 for r in rows], capsize=2)
+        ax.set_yscale("log")
+        ax.set_xticks(x)
+        ax.set_xticklabels([r["backend"] if r["backend"] == r["resolved"] else f"{r['backend']}\n({r['resolved']})"
+                            for r in rows], rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel("time [ms, log scale]")
+        ax.set_title(f"{rows[0]['label']}, LR {size[0]}x{size[1]}")
+        ax.set_ylim(top=max(cold + warm) * 4)  # room for the legend above the bars
+        ax.legend(fontsize=7, loc="upper right")
+    return _finish(fig, document, "Cold and warm, per inference path (one process)", path)

@@ -1,0 +1,209 @@
+"""Figures of the pruning trade-off explorer: one function per figure, from the records a run writes.
+
+Every function takes step records (the dicts of ``records.jsonl``, see
+:mod:`slimrlfn.prune.schedule`) keyed by a run label (e.g. the criterion), optional reference points
+(:func:`slimrlfn.prune.measure.reference_records`, e.g. the official SlimRLFN and SlimRLFN-prune,
+marked on every plot), an ``out_dir`` and a ``stem``, draws on a fresh Figure and saves PNG + PDF
+with :func:`slimrlfn.figures.style.save_figure`. Figures that show latency name the device.
+:func:`step_browser` is the interactive ipywidgets view of the same records for JupyterLab.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from slimrlfn.core.files import PathLike
+from slimrlfn.figures.style import SERIES_COLOURS, save_figure
+
+__all__ = ["ntire_score_figure", "step_browser", "step_table", "trajectory_figure", "width_heatmap_figure"]
+
+Records = Sequence[Mapping[str, Any]]
+_REF_MARKERS = ("*", "P", "X", "D")
+_AXES = (("flops_g", "FLOPs [G] (fvcore, 1x3x256x256)"), ("params_m", "parameters [M]"),
+         ("latency_ratio", "latency / RLFN latency (timed alternately)"))
+
+
+def _check(runs: Mapping[str, Records]) -> None:
+    if not runs or not all(len(r) for r in runs.values()):
+        raise ValueError("need at least one run with at least one record")
+
+
+def _references(ax: Any, references: Optional[Mapping[str, Mapping[str, Any]]], x_key: str, y_key: str,
+                annotate: bool = True) -> None:
+    for i, (label, row) in enumerate((references or {}).items()):
+        ax.plot([row[x_key]], [row[y_key]], marker=_REF_MARKERS[i % len(_REF_MARKERS)], markersize=11,
+                color="black", markerfacecolor="#FFD700" if i == 0 else "#BBBBBB", linestyle="none",
+                label=f"{label} (official)", zorder=5)
+        if annotate:
+            ax.annotate(label, (row[x_key], row[y_key]), xytext=(6, 6), textcoords="offset points", fontsize=7)
+
+
+def _device_text(runs: Mapping[str, Records], references: Optional[Mapping[str, Mapping[str, Any]]]) -> str:
+    for records in runs.values():
+        latency = records[0].get("latency", {})
+        if latency:
+            shape = "x".join(str(v) for v in latency.get("input_shape", []))
+            return f"{latency.get('device', '?')}, torch threads: {latency.get('threads', '?')}, input {shape}"
+    return "device unknown"
+
+
+def trajectory_figure(
+    runs: Mapping[str, Records],
+    out_dir: PathLike,
+    stem: str = "pruning_trajectory",
+    references: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    device_name: Optional[str] = None,
+    title: Optional[str] = None,
+) -> List[Path]:
+    """PSNR against FLOPs, params and latency, one line per run (step by step), references marked.
+
+    Filled markers: PSNR after fine-tuning; open markers joined by thin dashes: right after the
+    surgery, before fine-tuning. Latency is the median on the device of the records divided by
+    the median of RLFN timed alternately with it (less sensitive to the load of a shared machine
+    than either alone).
+    """
+    _check(runs)
+    fig = Figure(figsize=(14, 4.4), layout="constrained")
+    axes = fig.subplots(1, 3, sharey=True)
+    for ax, (key, label) in zip(axes, _AXES):
+        for i, (name, records) in enumerate(runs.items()):
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            xs = [r[key] for r in records]
+            ax.plot(xs, [r["psnr_after"] for r in records], marker="o", color=colour, label=f"{name} (fine-tuned)")
+            ax.plot(xs[1:], [r["psnr_before"] for r in records[1:]], marker="o", markerfacecolor="none",
+                    linestyle=":", linewidth=0.8, color=colour, label=f"{name} (before fine-tuning)")
+            for r in records:
+                ax.annotate(str(r["step"]), (r[key], r["psnr_after"]), xytext=(3, -9), textcoords="offset points",
+                            fontsize=6, color=colour)
+        _references(ax, references, key, "psnr")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+        if key == "latency_ratio":
+            ax.set_title(f"latency on {device_name or _device_text(runs, references)}", fontsize=8)
+    axes[0].set_ylabel("validation PSNR [dB] (RGB, border 4)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(6, len(labels)), fontsize=8, frameon=False)
+    fig.suptitle(title or "Iterative pruning: PSNR against cost (numbers: step)")
+    return save_figure(fig, out_dir, stem)
+
+
+def width_heatmap_figure(
+    runs: Mapping[str, Records],
+    out_dir: PathLike,
+    stem: str = "pruning_widths",
+    references: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    units: Optional[Sequence[str]] = None,
+    title: Optional[str] = None,
+) -> List[Path]:
+    """Per-unit widths (rows: ``b1.c1_r`` .. ``features``) across steps (columns), one panel per run.
+
+    ``references`` (rows with ``widths``, e.g. the official SlimRLFN-prune) get a last panel, one
+    column each. ``units`` picks the rows (default: every unit whose width changes in some run or
+    differs in a reference, else all inner ones).
+    """
+    _check(runs)
+    all_units = list(runs[next(iter(runs))][0]["widths"])
+    columns = {name: [(str(r["step"]), r["widths"]) for r in records] for name, records in runs.items()}
+    if references:
+        columns["official"] = [(label, row["widths"]) for label, row in references.items()]
+    if units is None:
+        units = [u for u in all_units if len({w[u] for cols in columns.values() for _, w in cols}) > 1]
+        units = units or [u for u in all_units if u.endswith(("c1_r", "c2_r"))]
+    total = sum(len(c) for c in columns.values())
+    fig = Figure(figsize=(2.2 + 0.5 * total + 0.4 * len(columns), 0.9 + 0.28 * len(units)), layout="constrained")
+    axes = fig.subplots(1, len(columns), squeeze=False, width_ratios=[len(c) for c in columns.values()])[0]
+    top = max(w[u] for cols in columns.values() for _, w in cols for u in units)
+    image = None
+    for ax, (name, cols) in zip(axes, columns.items()):
+        grid = np.array([[w[u] for _, w in cols] for u in units], dtype=float)
+        image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0, vmax=top)
+        for (row, col), value in np.ndenumerate(grid):
+            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=6,
+                    color="white" if value < 0.6 * top else "black")
+        official = name == "official" and references
+        ax.set_xticks(range(len(cols)), [label for label, _ in cols], fontsize=7,
+                      rotation=30 if official else 0, ha="right" if official else "center")
+        ax.set_yticks(range(len(units)), units if ax is axes[0] else [""] * len(units), fontsize=7)
+        ax.set_xlabel("" if official else "step")
+        ax.set_title(name, fontsize=9)
+    fig.colorbar(image, ax=list(axes), label="channels", shrink=0.9)
+    fig.suptitle(title or "Width of every pruned unit across steps")
+    return save_figure(fig, out_dir, stem)
+
+
+def ntire_score_figure(
+    runs: Mapping[str, Records],
+    out_dir: PathLike,
+    stem: str = "pruning_ntire_score",
+    references: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    device_name: Optional[str] = None,
+    title: Optional[str] = None,
+) -> List[Path]:
+    """The NTIRE 2024 ESR score (relative to RLFN, lower is better) per step, references as lines."""
+    _check(runs)
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    for i, (name, records) in enumerate(runs.items()):
+        ax.plot([r["step"] for r in records], [r["ntire_score"] for r in records], marker="o",
+                color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=name)
+    styles = ("--", "-.", ":")
+    for i, (label, row) in enumerate((references or {}).items()):
+        ax.axhline(row["ntire_score"], color="black", linestyle=styles[i % 3], linewidth=1,
+                   label=f"{label} (official): {row['ntire_score']:.3f}")
+    ax.axhline(np.exp(2.0), color="#D55E00", linewidth=0.8, label="RLFN (by definition): e\u00b2 = 7.389")
+    ax.set_xlabel("step")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("NTIRE score (lower is better)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(title or f"NTIRE 2024 ESR score per step; runtime on {device_name or _device_text(runs, references)}",
+                 fontsize=9)
+    return save_figure(fig, out_dir, stem)
+
+
+def step_table(records: Records, step: int) -> List[Dict[str, Any]]:
+    """One step as rows ``{unit, start, now, removed}`` for display (widths against step 0)."""
+    first, current = records[0], records[step]
+    return [{"unit": u, "start": first["widths"][u], "now": current["widths"][u],
+             "removed": first["widths"][u] - current["widths"][u]} for u in first["widths"]]
+
+
+def _step_text(records: Records, step: int) -> str:
+    r = records[step]
+    removed = ", ".join(f"{u} -{c}" for u, c in r["removed"].items()) or "(starting model)"
+    changed = [row for row in step_table(records, step) if row["removed"]]
+    widths = ", ".join(f"{row['unit']} {row['start']}->{row['now']}" for row in changed) or "unchanged"
+    return (f"step {r['step']}: removed {removed}\n"
+            f"  PSNR {r['psnr_before']:.3f} dB after surgery -> {r['psnr_after']:.3f} dB after "
+            f"{r['finetune']['iterations']} fine-tuning iterations\n"
+            f"  {r['params_m']:.4f} M params, {r['flops_g']:.3f} G FLOPs, latency {r['latency_ms']:.1f} ms "
+            f"(RLFN {r['rlfn_latency_ms']:.1f} ms), NTIRE score {r['ntire_score']:.3f}\n"
+            f"  widths against step 0: {widths}")
+
+
+def step_browser(runs: Mapping[str, Records]):
+    """An ipywidgets view: pick a run and a step, read what was removed and what it cost.
+
+    Returns the widget (display it in JupyterLab); headless kernels (papermill) simply store it.
+    """
+    import ipywidgets as widgets
+
+    _check(runs)
+    names = list(runs)
+    run = widgets.Dropdown(options=names, value=names[0], description="run")
+    step = widgets.IntSlider(value=len(runs[names[0]]) - 1, min=0, max=len(runs[names[0]]) - 1,
+                             description="step", continuous_update=False)
+    text = widgets.HTML()
+
+    def show(*_args: Any) -> None:
+        step.max = len(runs[run.value]) - 1
+        text.value = "<pre>" + _step_text(runs[run.value], min(step.value, step.max)) + "</pre>"
+
+    run.observe(show, names="value")
+    step.observe(show, names="value")
+    show()
+    return widgets.VBox([widgets.HBox([run, step]), text])

@@ -1,0 +1,172 @@
+"""Model counts as the NTIRE 2024 ESR challenge reports them, and ptflops MACs beside them.
+
+- **FLOPs** (the challenge's figure): fvcore ``FlopCountAnalysis(model, torch.rand(1, 3, 256, 256))
+  .total()``. fvcore counts one "flop" per multiply-accumulate of a convolution, 4 per output
+  element of a bilinear upsample, and nothing for element-wise ops (activations, additions,
+  products, sigmoid) or max-pooling. RLFN 19.675 G, SlimRLFN 11.991 G, SlimRLFN-prune 11.295 G.
+- **MACs** (ptflops, backend named explicitly). The ``aten`` backend counts each ATen convolution
+  as its MACs plus one addition per output element for the bias, and skips the bilinear
+  upsample: for RLFN 19.658 G conv MACs + 0.080 G bias adds (= the 80.0 M conv-output
+  activations) = 19.738 G. The ``pytorch`` backend hooks modules and patches
+  ``torch.nn.functional``, so it also counts activations, pooling, interpolation and element-wise
+  ops: 19.781 G for RLFN. Neither is the challenge's figure; they are shown beside it.
+- **Activations / #Conv2d** with the semantics of NTIRE's ``utils/model_summary.py``: the number
+  of elements of every ``Conv2d`` (and ConvTranspose, Conv1d, Linear) output and the number of
+  such calls, for one 1x3x256x256 input.
+
+:func:`architecture_counts` gives params and FLOPs of an architecture config (they do not depend on
+the weights), counted once per config in a process.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+from typing import Any, Dict, Tuple
+
+import torch
+import torch.nn as nn
+
+from slimrlfn.arch.config import build_model, validate_config
+
+__all__ = [
+    "NTIRE_INPUT_SHAPE",
+    "architecture_counts",
+    "reconcile_counts",
+    "count_parameters",
+    "fvcore_flops",
+    "fvcore_flops_by_operator",
+    "ptflops_macs",
+    "activations_and_convs",
+    "profile_model",
+]
+
+#: The challenge's profiling input, (N, C, H, W).
+NTIRE_INPUT_SHAPE = (1, 3, 256, 256)
+
+_ACTIVATION_TYPES = (nn.Conv2d, nn.ConvTranspose2d, nn.Conv1d, nn.Linear, nn.ConvTranspose1d)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of parameter elements (trainable or not), as NTIRE's ``num_parameters`` before /1e6."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def _example_input(model: nn.Module, shape: Tuple[int, ...]) -> torch.Tensor:
+    param = next(model.parameters())
+    return torch.rand(*shape, device=param.device, dtype=param.dtype)
+
+
+def _fvcore_analysis(model: nn.Module, shape: Tuple[int, ...]):
+    from fvcore.nn import FlopCountAnalysis
+
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    analysis = FlopCountAnalysis(model, _example_input(model, shape))
+    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    return analysis
+
+
+@torch.no_grad()
+def fvcore_flops(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> int:
+    """fvcore's total (the NTIRE 2024 'FLOPs'; divide by 1e9 for G) on a random input."""
+    return int(_fvcore_analysis(model, input_shape).total())
+
+
+@torch.no_grad()
+def fvcore_flops_by_operator(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> Dict[str, int]:
+    """fvcore's count per ATen operator (e.g. ``conv``, ``upsample_bilinear2d``)."""
+    return {k: int(v) for k, v in _fvcore_analysis(model, input_shape).by_operator().items()}
+
+
+def ptflops_macs(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE, backend: str = "pytorch") -> int:
+    """ptflops' MAC count with the named ``backend`` ('pytorch' or 'aten'); quiet."""
+    from ptflops import get_model_complexity_info
+
+    was_training = model.training
+    model.eval()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        macs, _ = get_model_complexity_info(model, tuple(input_shape[1:]), as_strings=False,
+                                            print_per_layer_stat=False, verbose=False, backend=backend)
+    model.train(was_training)
+    if macs is None:
+        raise RuntimeError(f"ptflops ({backend} backend) returned no count")
+    return int(macs)
+
+
+@torch.no_grad()
+def activations_and_convs(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> Tuple[int, int]:
+    """(activations, num_conv) as NTIRE's ``get_model_activation``: conv-output elements and calls."""
+    totals = {"activations": 0, "convs": 0}
+
+    def hook(_module: nn.Module, _inputs: Any, output: torch.Tensor) -> None:
+        totals["activations"] += output.numel()
+        totals["convs"] += 1
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _ACTIVATION_TYPES)]
+    try:
+        model(_example_input(model, input_shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return totals["activations"], totals["convs"]
+
+
+def profile_model(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> Dict[str, Any]:
+    """All counts of one model: params, FLOPs (fvcore), MACs (ptflops, both backends), activations, convs.
+
+    Keys: ``num_parameters`` (M), ``flops`` (G, fvcore), ``macs_ptflops_pytorch`` and
+    ``macs_ptflops_aten`` (G), ``activations`` (M), ``num_conv``, plus the raw integers with ``_raw``.
+    """
+    was_training = model.training
+    model.eval()
+    params = count_parameters(model)
+    flops = fvcore_flops(model, input_shape)
+    macs_pytorch = ptflops_macs(model, input_shape, "pytorch")
+    macs_aten = ptflops_macs(model, input_shape, "aten")
+    acts, convs = activations_and_convs(model, input_shape)
+    model.train(was_training)
+    return {
+        "input_shape": list(input_shape),
+        "num_parameters": params / 1e6,
+        "flops": flops / 1e9,
+        "macs_ptflops_pytorch": macs_pytorch / 1e9,
+        "macs_ptflops_aten": macs_aten / 1e9,
+        "activations": acts / 1e6,
+        "num_conv": convs,
+        "num_parameters_raw": params,
+        "flops_raw": flops,
+        "activations_raw": acts,
+    }
+
+
+_COUNTS_CACHE: Dict[str, Dict[str, float]] = {}
+
+
+def architecture_counts(config: Dict[str, Any]) -> Dict[str, float]:
+    """``{"params_m", "flops_g", "params", "flops"}`` of the architecture ``config`` (fvcore, 1x3x256x256); cached."""
+    config = validate_config(config)
+    key = json.dumps(config, sort_keys=True)
+    if key not in _COUNTS_CACHE:
+        model = build_model(config).eval()
+        params, flops = count_parameters(model), fvcore_flops(model)
+        _COUNTS_CACHE[key] = {"params": params, "flops": flops, "params_m": params / 1e6, "flops_g": flops / 1e9}
+    return dict(_COUNTS_CACHE[key])
+
+
+def reconcile_counts(model: nn.Module, counts: Dict[str, Any]) -> Dict[str, float]:
+    """Why fvcore FLOPs and ptflops MACs differ, from fvcore's per-operator counts, for ``counts`` of ``model``.
+
+    ``counts`` is :func:`profile_model` of ``model`` (NTIRE input). fvcore = conv + bilinear (the
+    ``fvcore - conv - bilinear`` entry is 0) and aten = conv + one bias addition per conv output element
+    (= the activations; ``aten - conv - bias adds`` is 0 up to float rounding); G unless named.
+    """
+    by_operator = fvcore_flops_by_operator(model, tuple(counts.get("input_shape", NTIRE_INPUT_SHAPE)))
+    conv, bilinear = by_operator.get("conv", 0), by_operator.get("upsample_bilinear2d", 0)
+    return {
+        "fvcore conv [G]": conv / 1e9, "fvcore bilinear [G]": bilinear / 1e9,
+        "fvcore - conv - bilinear": counts["flops_raw"] - conv - bilinear,
+        "bias adds = activations [G]": counts["activations_raw"] / 1e9,
+        "aten - conv - bias adds [G]": counts["macs_ptflops_aten"] - (conv + counts["activations_raw"]) / 1e9,
+        "pytorch - aten [G]": counts["macs_ptflops_pytorch"] - counts["macs_ptflops_aten"],
+    }

@@ -1,0 +1,93 @@
+"""``slimrlfn prune`` / ``python -m slimrlfn.prune``: iterative structured pruning with distillation fine-tuning.
+
+The command maps its flags onto :class:`slimrlfn.prune.settings.PruneSettings` and runs
+:func:`slimrlfn.prune.schedule.prune_iteratively`; the surgery is in :mod:`slimrlfn.prune.groups`, the
+criteria in :mod:`slimrlfn.prune.criteria`, the measurements in :mod:`slimrlfn.prune.measure`. Example, SlimRLFN to the
+shape of SlimRLFN-prune, one channel per layer per step, 200 fine-tuning iterations per step::
+
+    slimrlfn prune --model slimrlfn --target_shape slimrlfn_prune --channels_per_step 1 \\
+        --hr_dir ../shared/datasets/McMaster --val_dir data/sample --out_dir runs/prune
+    slimrlfn eval --checkpoint runs/prune/final.pth --data_dir data/sample
+"""
+from __future__ import annotations
+
+import argparse
+
+from slimrlfn.prune.criteria import CRITERIA, REDUCTIONS
+from slimrlfn.prune.plan import RANKS
+from slimrlfn.prune.schedule import prune_iteratively
+from slimrlfn.prune.settings import PruneSettings
+from slimrlfn.prune.units import UNIT_KINDS
+
+__all__ = ["add_arguments", "run_from_args", "settings_from_args"]
+
+_DEFAULTS = PruneSettings()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The flags of ``slimrlfn prune`` (defaults: :class:`slimrlfn.prune.settings.PruneSettings`)."""
+    d = _DEFAULTS
+    what = parser.add_argument_group("what to prune")
+    what.add_argument("--model", default=d.model, help="starting model: a zoo name or a checkpoint .pth (default: slimrlfn)")
+    what.add_argument("--scope", nargs="+", choices=UNIT_KINDS, default=list(d.scope),
+                      help="widths to prune: inner (c1_r/c2_r outputs, prune_channels), esa, feature (default: inner)")
+    what.add_argument("--criterion", choices=CRITERIA, default=d.criterion, help="channel importance (default: l1)")
+    what.add_argument("--reduction", choices=REDUCTIONS, default=d.reduction,
+                      help="mean: norm over every coupled layer (group norm); first: the producing filter only")
+    what.add_argument("--rank", choices=RANKS, default=d.rank,
+                      help="per_layer: k channels from every layer; global: k in all, ranked across layers")
+    what.add_argument("--channels_per_step", type=int, default=d.channels_per_step, help="k (default: 2)")
+    what.add_argument("--multiple_of", type=int, default=d.multiple_of, help="keep pruned widths multiples of this")
+    what.add_argument("--min_channels", type=int, default=d.min_channels, help="no layer below this width")
+    what.add_argument("--latency_aware", action="store_true",
+                      help="each step: time the candidates 'k channels from layer u' on this device, take the one "
+                           "saving most latency per importance removed")
+    stop = parser.add_argument_group("when to stop (every target given must be met)")
+    stop.add_argument("--target_params", type=float, default=None, help="parameters, M")
+    stop.add_argument("--target_flops", type=float, default=None, help="FLOPs (fvcore, 1x3x256x256), G")
+    stop.add_argument("--target_latency", type=float, default=None, help="median latency on this device, ms")
+    stop.add_argument("--target_shape", default=None,
+                      help="a zoo name (slimrlfn_prune), a config .json or a JSON prune_channels list")
+    stop.add_argument("--psnr_floor", type=float, default=None, help="stop when the validation PSNR falls below, dB")
+    stop.add_argument("--max_steps", type=int, default=None)
+    tune = parser.add_argument_group("fine-tuning after each step")
+    tune.add_argument("--hr_dir", action="append", dest="hr_dirs", default=None,
+                      help="folder of HR training images (repeatable)")
+    tune.add_argument("--finetune_iterations", type=int, default=d.finetune_iterations)
+    tune.add_argument("--finetune_minutes", type=float, default=None, help="per step, wall time")
+    tune.add_argument("--batch_size", type=int, default=d.batch_size)
+    tune.add_argument("--lr_patch", type=int, default=d.lr_patch, help="LR patch side (HR = 4x)")
+    tune.add_argument("--lr", type=float, default=d.lr)
+    tune.add_argument("--min_lr_ratio", type=float, default=d.min_lr_ratio)
+    tune.add_argument("--distill_weight", type=float, default=d.distill_weight, help="lambda of L1 to the teacher")
+    tune.add_argument("--teacher", default=d.teacher, help="start (the unpruned model), a zoo name, a .pth, or none")
+    tune.add_argument("--taylor_batches", type=int, default=d.taylor_batches)
+    run = parser.add_argument_group("validation, timing, output")
+    run.add_argument("--val_dir", default=d.val_dir, help="NTIRE-layout validation data (default: data/sample)")
+    run.add_argument("--val_split", default=d.val_split)
+    run.add_argument("--val_max_images", type=int, default=None)
+    run.add_argument("--latency_size", type=int, default=d.latency_size, help="LR side of the timing input")
+    run.add_argument("--latency_runs", type=int, default=d.latency_runs)
+    run.add_argument("--latency_warmup", type=int, default=d.latency_warmup)
+    run.add_argument("--out_dir", default=d.out_dir, help="run folder; an existing run there is resumed")
+    run.add_argument("--device", default=d.device, help="auto (CUDA when present), cpu, cuda or cuda:N")
+    run.add_argument("--seed", type=int, default=d.seed)
+    run.add_argument("--no_progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> PruneSettings:
+    """The :class:`PruneSettings` the parsed flags describe."""
+    values = {key: getattr(args, key) for key in PruneSettings.__dataclass_fields__ if hasattr(args, key)}
+    values["hr_dirs"] = list(args.hr_dirs or [])
+    values["progress"] = not args.no_progress
+    return PruneSettings(**values)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run (or resume) the schedule; prints one line per step and the final checkpoint. Returns 0."""
+    summary = prune_iteratively(settings_from_args(args))
+    print(f"final model (step {summary['final_step']}, {summary['final_psnr']:.3f} dB, "
+          f"{summary['final_params_m']:.4f} M params, {summary['final_flops_g']:.3f} G FLOPs): "
+          f"{summary['final_checkpoint']}  (slimrlfn eval --checkpoint {summary['final_checkpoint']})")
+    return 0

@@ -1,0 +1,83 @@
+"""The folder of a pruning run: its identity (``run.json``), its steps (``records.jsonl``, ``step_NN/``), resume.
+
+``run.json`` holds the settings that shape the result (:data:`slimrlfn.prune.settings.RUN_KEYS`),
+the starting config and the SHA-256 of the starting weights; a run folder is resumed only by the
+same run. ``records.jsonl`` has one JSON record per finished step, numbered 0, 1, 2, ...; every
+file is written atomically.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+import torch.nn as nn
+
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike, atomic_write_text
+from slimrlfn.prune.settings import RUN_KEYS, PruneSettings
+
+__all__ = ["check_resume", "load_records", "run_document", "state_digest", "step_checkpoint", "write_records"]
+
+
+def state_digest(model: nn.Module) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def load_records(out_dir: PathLike) -> List[Dict[str, Any]]:
+    """The finished steps of the run in ``out_dir`` (``records.jsonl``), in order; [] when there are none."""
+    path = Path(out_dir) / "records.jsonl"
+    if not path.is_file():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}: line {number} is not valid JSON ({exc})") from None
+    if [r.get("step") for r in records] != list(range(len(records))):
+        raise UserError(f"{path}: steps are not numbered 0, 1, 2, ...; the file was edited or mixed with another run")
+    return records
+
+
+def write_records(out_dir: Path, records: List[Dict[str, Any]]) -> None:
+    atomic_write_text(out_dir / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+
+
+def step_checkpoint(out_dir: Path, step: int) -> Path:
+    return out_dir / f"step_{step:02d}" / "model.pth"
+
+
+def run_document(settings: PruneSettings, start_config: Dict[str, Any], digest: str) -> Dict[str, Any]:
+    return {"run": {key: getattr(settings, key) for key in RUN_KEYS}, "start_config": start_config,
+            "start_sha256": digest}
+
+
+def check_resume(out_dir: Path, document: Dict[str, Any]) -> bool:
+    """True when ``out_dir`` holds this run (resume); False when it is new or empty; UserError otherwise."""
+    run_file = out_dir / "run.json"
+    if not run_file.is_file():
+        if out_dir.is_dir() and any(out_dir.iterdir()):
+            raise UserError(f"--out_dir {out_dir}: not empty and holds no pruning run (run.json); "
+                            f"choose an empty or new folder")
+        return False
+    try:
+        existing = json.loads(run_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{run_file}: not valid JSON ({exc}); choose another --out_dir") from None
+    old = existing.get("run", {})
+    for key in RUN_KEYS:
+        if json.dumps(old.get(key)) != json.dumps(document["run"][key]):
+            raise UserError(f"--out_dir {out_dir} holds another run: its {key} is {old.get(key)!r}, this run's "
+                            f"{document['run'][key]!r}; resume it with the same settings or choose another --out_dir")
+    if existing.get("start_sha256") != document["start_sha256"]:
+        raise UserError(f"--out_dir {out_dir} holds another run: it started from other weights than {document['run']['model']}; "
+                        f"choose another --out_dir")
+    return True

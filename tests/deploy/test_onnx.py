@@ -1,0 +1,99 @@
+"""ONNX export: opset and dynamic axes, the check against eager, refusal leaves nothing, CLI errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from slimrlfn.arch.config import build_model
+from slimrlfn.cli import main
+from slimrlfn.core.errors import UserError
+from slimrlfn.data.sample import example_images
+from slimrlfn.deploy import backends as backends_module
+from slimrlfn.deploy.onnx import export_onnx
+
+pytestmark = pytest.mark.skipif(not (backends_module.is_installed("onnx") and backends_module.is_installed("onnxruntime")),
+                                reason="onnx/onnxruntime not installed (pip install -e .[deploy])")
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    torch.manual_seed(1)
+    return build_model({"arch": "slimrlfn", "feature_channels": 12, "num_blocks": 2}).eval()
+
+
+def test_example_images_are_real_lr_hr_pairs():
+    images = example_images(limit=2)
+    assert [i["name"] for i in images] == ["astronaut", "coffee"]
+    for image in images:
+        assert image["lr"].dtype == image["hr"].dtype == "uint8"
+        assert image["hr"].shape == (256, 256, 3) and image["lr"].shape == (64, 64, 3)
+        assert 20 < image["lr"].mean() < 235
+
+
+def test_export_writes_opset_17_with_dynamic_height_and_width(small_model, tmp_path):
+    import onnx
+    import onnxruntime
+
+    report = export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), tolerance=1.0)
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    assert max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) >= 17
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == [1, 3, "height", "width"]
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for h, w in ((24, 24), (30, 41)):
+        x = torch.rand(1, 3, h, w) * 255
+        out = session.run(None, {"lr": x.numpy()})[0]
+        assert out.shape == (1, 3, 4 * h, 4 * w)
+    written = json.loads((tmp_path / "m.onnx.json").read_text())
+    assert written["opset"] == 17 and written["max_abs_diff"] == report["max_abs_diff"]
+    assert set(written["checks"]) >= {"onnxruntime"}
+    assert written["psnr_onnx"] is not None
+
+
+def test_export_refuses_and_leaves_nothing_when_off(small_model, tmp_path):
+    with pytest.raises(UserError, match=r"the export is not exact, refused \(tolerance 1e-12"):
+        export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), tolerance=1e-12)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_rejects_a_wrong_suffix_and_old_opset(small_model, tmp_path):
+    with pytest.raises(UserError, match="ending in .onnx"):
+        export_onnx(small_model, tmp_path / "m.bin", example_images(limit=1))
+    with pytest.raises(UserError, match="--opset 11: expected 17 or newer"):
+        export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), opset=11)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_cli_export_needs_exactly_one_source(capsys):
+    assert main(["export"]) == 2
+    assert main(["export", "--model", "slimrlfn", "--checkpoint", "x.pth"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["slimrlfn: error: export: give exactly one of --model NAME or --checkpoint PATH"] * 2
+
+
+def test_cli_export_checkpoint(small_model, tmp_path, capsys):
+    from slimrlfn.arch.checkpoints import save_checkpoint
+
+    checkpoint = save_checkpoint(small_model, tmp_path / "small.pth")
+    out = tmp_path / "out" / "small.onnx"
+    assert main(["export", "--checkpoint", str(checkpoint), "--out", str(out), "--tolerance", "1"]) == 0
+    assert out.is_file() and "max abs difference to eager" in capsys.readouterr().out
+
+
+def test_official_exports_keep_set5_psnr(official_zoo, set5_dir, tmp_path, capsys):
+    """Issue 6: max |ONNX - eager| <= 1e-3 on the [0, 255] output and Set5 PSNR equal to 0.001 dB."""
+    import os
+
+    data = tmp_path / "set5"
+    (data / "DIV2K_LSDIR_valid_HR").mkdir(parents=True)
+    (data / "DIV2K_LSDIR_valid_LR").mkdir()
+    for hr in sorted((set5_dir / "HR").glob("*.png")):
+        os.symlink(hr, data / "DIV2K_LSDIR_valid_HR" / hr.name)
+        os.symlink(set5_dir / "LR_bicubic" / "X4" / f"{hr.stem}x4.png", data / "DIV2K_LSDIR_valid_LR" / f"{hr.stem}x4.png")
+    for name in ("rlfn", "slimrlfn", "slimrlfn_prune"):
+        assert main(["export", "--model", name, "--check_data", str(data), "--out", str(tmp_path / f"{name}.onnx")]) == 0
+        report = json.loads((tmp_path / f"{name}.onnx.json").read_text())
+        assert report["max_abs_diff"] <= 1e-3 and report["psnr_diff_db"] <= 1e-3, name
+        assert len(report["images"]) == 5

@@ -1,0 +1,42 @@
+"""slimrlfn.metrics.stats: summaries, bootstrap intervals, ratios, first-image share and warm-up length on known data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from slimrlfn.metrics.stats import bootstrap_ci, first_share, ratio_ci, summarize, warmup_length
+
+
+def test_summarize_known_sequence():
+    s = summarize([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert (s["n"], s["mean"], s["median"], s["q1"], s["q3"], s["iqr"]) == (5, 3.0, 3.0, 2.0, 4.0, 2.0)
+    assert s["std"] == pytest.approx(np.std([1, 2, 3, 4, 5], ddof=1))
+    assert s["ci_median"][0] <= 3.0 <= s["ci_median"][1] and s["ci_mean"][0] <= 3.0 <= s["ci_mean"][1]
+    assert 1.0 <= s["ci_mean"][0] < s["ci_mean"][1] <= 5.0
+    assert summarize([1.0, 2.0, 3.0, 4.0, 5.0]) == s, "fixed seed: the same intervals every time"
+
+
+def test_bootstrap_edge_cases():
+    assert bootstrap_ci([7.0]) == (7.0, 7.0)
+    assert bootstrap_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
+    with pytest.raises(ValueError):
+        summarize([])
+
+
+def test_ratio_and_first_share():
+    assert ratio_ci([2.0, 2.0, 2.0], [1.0, 1.0]) == {"ratio": 2.0, "ci": [2.0, 2.0], "n": [3, 2]}
+    r = ratio_ci([10.0, 12.0, 11.0], [5.0, 6.0, 5.5])
+    assert r["ratio"] == pytest.approx(2.0) and r["ci"][0] <= 2.0 <= r["ci"][1]
+    assert first_share([3.0, 1.0, 1.0, 1.0]) == 0.5
+    assert first_share([]) is None
+
+
+def test_warmup_length_on_synthetic_traces():
+    cold = [50.0, 20.0, 12.0, 10.2, 10.0, 9.9, 10.1, 10.0, 10.0, 9.95]
+    w = warmup_length(cold)
+    assert w["steady_median"] == pytest.approx(10.0) and w["length"] == 3 and w["settled"]
+    assert warmup_length([10.0] * 8)["length"] == 0
+    spike = [30.0] + [10.0] * 8 + [30.0]
+    assert warmup_length(spike)["length"] == 10 and not warmup_length(spike)["settled"]
+    assert warmup_length(spike, window=3)["length"] == 2  # running medians 30, 20, then 10 ...
+    assert warmup_length([10.0, 10.4, 10.0, 10.0], tolerance=0.05)["length"] == 0

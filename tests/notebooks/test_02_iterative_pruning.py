@@ -1,0 +1,40 @@
+"""Notebook 02 (iterative pruning) in quick mode: every criterion's steps, the official references, the figures."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.notebooks.harness import assert_figure, read_json, run_notebook
+
+FIGURES = ("02_trajectory", "02_widths", "02_ntire_score")
+
+
+@pytest.mark.notebook
+def test_02_iterative_pruning_quick(zoo_env, sample_dir, tmp_path):
+    # tiny tensors: one thread, no oversubscription on a busy CI box
+    dirs = run_notebook("02_iterative_pruning.ipynb", tmp_path, data_dir=sample_dir, cpu_threads=1)
+    figures, results = dirs["figures"], dirs["results"]
+    summary = read_json(results / "02_iterative_pruning.json")
+    assert set(summary["runs"]) == {"l1", "l2", "taylor", "random"}
+    for criterion, records in summary["runs"].items():
+        assert [r["step"] for r in records] == [0, 1, 2], criterion
+        start, last = records[0], records[-1]
+        assert start["config"]["prune_channels"] == [30] * 12 and start["flops_g"] == pytest.approx(11.991, abs=1e-3)
+        assert last["flops_g"] < start["flops_g"] and last["params_m"] < start["params_m"]
+        assert sum(start["widths"].values()) - sum(last["widths"].values()) == 24  # 2 steps of 12 channels
+        for r in records:
+            assert 20.0 < r["psnr_after"] < 40.0 and math.isfinite(r["ntire_score"]) and r["latency_ms"] > 0
+        assert all(r["finetune"]["iterations"] == 8 for r in records[1:])
+    assert set(summary["references"]) == {"SlimRLFN", "SlimRLFN-prune"}
+    assert summary["references"]["SlimRLFN-prune"]["params_m"] == pytest.approx(0.1971, abs=1e-4)
+    assert summary["references"]["SlimRLFN"]["psnr"] == pytest.approx(summary["runs"]["l1"][0]["psnr_after"])
+    assert summary["device_info"]["device"] == "cpu" and summary["quick"] is True
+    assert summary["runs"]["l1"][0]["latency"]["threads"] == 1
+    for stem in FIGURES:
+        png = figures / f"{stem}.png"
+        assert str(png) in summary["figures"]
+        assert_figure(png)
+    for criterion in summary["runs"]:
+        (run_dir,) = (results / "prune").glob(f"{criterion}-*")
+        assert (run_dir / "final.pth").is_file() and (run_dir / "records.jsonl").is_file()
