@@ -1,3 +1,5 @@
+"""``python -m slimrlfn``: the same as the ``slimrlfn`` command."""
 from slimrlfn.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

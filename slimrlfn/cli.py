@@ -16,6 +16,10 @@ from slimrlfn.core.errors import UserError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
+#: What ``slimrlfn --help`` says first.
+DESCRIPTION = ("The SlimRLFN workbook (efficient x4 super-resolution): evaluation as NTIRE's test_demo.py, counts, "
+               "the warm-up timing study, training, pruning, deployment paths, the factsheet.")
+
 #: (add the flags to a parser, run the parsed arguments -> exit status)
 Command = Tuple[Callable[[argparse.ArgumentParser], argparse.ArgumentParser], Callable[[argparse.Namespace], object]]
 
@@ -104,7 +108,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     """The argument parser; with ``only``, just that sub-command gets its flags (and its module is imported)."""
-    parser = _OneLineParser(prog="slimrlfn", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="slimrlfn", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, load) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text)

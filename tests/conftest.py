@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from slimrlfn.data.images import write_image
 from slimrlfn.data.pairs import write_pairs
 from tests.helpers import textured_image
 
@@ -46,6 +47,22 @@ def tiny_pairs(tmp_path) -> Path:
     root = tmp_path / "data"
     write_pairs([("a", textured_image(96, 80, 1)), ("b", textured_image(80, 96, 2))], root, "valid", progress=False)
     write_pairs([("c", textured_image(88, 88, 3))], root, "test", progress=False)
+    return root
+
+@pytest.fixture
+def hr_dir(tmp_path) -> Path:
+    """A folder of three HR images of different sizes (training data)."""
+    folder = tmp_path / "hr"
+    for i, (h, w) in enumerate([(96, 88), (72, 100), (80, 80)]):
+        write_image(folder / f"img{i}.png", textured_image(h, w, i))
+    return folder
+
+
+@pytest.fixture
+def val_dir(tmp_path) -> Path:
+    """An NTIRE-layout folder with one valid pair (HR 80x72)."""
+    root = tmp_path / "val"
+    write_pairs([("v", textured_image(80, 72, 9))], root, "valid", progress=False)
     return root
 
 

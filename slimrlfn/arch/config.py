@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from slimrlfn.arch.rlfn import RLFN, SlimRLFN
 
-__all__ = ["ARCHITECTURES", "CONFIG_KEYS", "build_model", "config_of", "default_config", "validate_config"]
+__all__ = ["ARCHITECTURES", "CONFIG_KEYS", "build_model", "config_of", "default_config", "unwrap", "validate_config"]
 
 ARCHITECTURES = {"rlfn": RLFN, "slimrlfn": SlimRLFN}
 
@@ -80,14 +80,18 @@ def build_model(config: Dict[str, Any]) -> nn.Module:
     return ARCHITECTURES[config["arch"]](**kwargs)
 
 
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside ``DistributedDataParallel`` (``model.module``), else ``model`` itself."""
+    return model.module if isinstance(getattr(model, "module", None), nn.Module) else model
+
+
 def config_of(model: nn.Module) -> Dict[str, Any]:
     """Read the config back off a built model (the widths as they are now, e.g. after surgery).
 
     Works on deploy and train-time models alike (their convs carry ``in_channels`` /
     ``out_channels``), also inside ``DistributedDataParallel``. TypeError for any other network.
     """
-    if isinstance(getattr(model, "module", None), nn.Module):  # DistributedDataParallel
-        model = model.module
+    model = unwrap(model)
     if isinstance(model, RLFN):
         arch = "rlfn"
         up_conv = model.upsampler[0]

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 
-from slimrlfn.arch.config import build_model, config_of, validate_config
+from slimrlfn.arch.config import build_model, config_of, unwrap, validate_config
 from slimrlfn.arch.repconv import REP_DEFAULTS, RepConv3x3, validate_rep_options
 from slimrlfn.arch.rlfn import RLFB, SlimRLFN
 
@@ -94,11 +94,6 @@ def build_train_model(config: Dict[str, Any], rep: Optional[Dict[str, Any]] = No
         raise ValueError(f"reparameterizable training is implemented for arch 'slimrlfn', got {config['arch']!r}")
     kwargs = {k: v for k, v in config.items() if k != "arch"}
     return RepSlimRLFN(**kwargs, rep=rep)
-
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """The model inside ``DistributedDataParallel`` (``model.module``), else ``model`` itself."""
-    return model.module if hasattr(model, "module") and isinstance(model.module, nn.Module) else model
 
 
 def deploy_config_of(model: nn.Module) -> Dict[str, Any]:

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from slimrlfn.arch.reparam import RepConv3x3, branch_table, export_deploy, unwrap
+from slimrlfn.arch.config import unwrap
+from slimrlfn.arch.reparam import RepConv3x3, branch_table, export_deploy
 from slimrlfn.core.devices import synchronize
 
 __all__ = ["equivalence_check", "forward_time_comparison", "forward_times_ms", "parameter_counts", "summary"]

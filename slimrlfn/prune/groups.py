@@ -2,8 +2,7 @@
 
 Follows Torch-Pruning (Fang et al., "DepGraph: Towards Any Structural Pruning", CVPR 2023; the
 ``torch_pruning`` package): a :class:`torch_pruning.DependencyGraph` traced on the model finds every
-set of coupled channels (a *group*), Torch-Pruning's importance classes score them and its pruning
-functions cut the weights. The upsampler conv is left out (its outputs are regrouped by the pixel
+set of coupled channels (a *group*), and Torch-Pruning's pruning functions cut the weights. The upsampler conv is left out (its outputs are regrouped by the pixel
 shuffle), so only its input channels move with the feature width.
 
 The groups the graph finds, in config terms (*units*, :mod:`slimrlfn.prune.units`):
@@ -19,18 +18,7 @@ The groups the graph finds, in config terms (*units*, :mod:`slimrlfn.prune.units
   input}, then one per block boundary). A step removes the same number from each (the config has
   one width), each group choosing its own channels.
 
-The criteria that score the channels are in :mod:`slimrlfn.prune.criteria` (``CRITERIA``), all Torch-Pruning importance classes, scores per channel of each group,
-normalised by the group's mean (so they can be ranked across groups):
-
-- ``l1`` / ``l2``: weight magnitude, ``MagnitudeImportance(p=1 | 2)``. With ``reduction="mean"``
-  (default) the norms of every weight slice the channel's removal deletes (the filters producing
-  it and the kernels reading it) averaged over the group's layers (group norm, DepGraph); with
-  ``reduction="first"`` only the root layer's output filter (the filter norm of Li et al.,
-  "Pruning Filters for Efficient ConvNets", ICLR 2017).
-- ``taylor``: first-order Taylor ``|w * dL/dw|`` summed over the same slices
-  (``TaylorImportance``; Molchanov et al., CVPR 2019); needs gradients accumulated first
-  (:func:`accumulate_gradients`).
-- ``random``: ``RandomImportance``, the control.
+Which channels of a group matter least is for :mod:`slimrlfn.prune.criteria` to say.
 
 Surgery (:func:`prune_model`) is exact: the smaller model computes what the full model computes
 with the removed channels' producing filters and biases set to zero (:func:`mask_model`). The

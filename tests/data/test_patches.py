@@ -1,5 +1,4 @@
 """slimrlfn.data.patches and slimrlfn.data.validation: aligned crops of the whole-image LR, symmetries, shards, validation images."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,25 +7,9 @@ import torch
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import modcrop, read_image, write_image
-from slimrlfn.data.pairs import write_pairs
 from slimrlfn.data.patches import PatchDataset, ShardSampler, apply_symmetry
 from slimrlfn.data.validation import load_validation
 from tests.helpers import textured_image
-
-
-@pytest.fixture
-def hr_dir(tmp_path) -> Path:
-    folder = tmp_path / "hr"
-    for i, (h, w) in enumerate([(96, 88), (72, 100), (80, 80)]):
-        write_image(folder / f"img{i}.png", textured_image(h, w, i))
-    return folder
-
-
-@pytest.fixture
-def val_dir(tmp_path) -> Path:
-    root = tmp_path / "val"
-    write_pairs([("v", textured_image(80, 72, 9))], root, "valid", progress=False)
-    return root
 
 
 def _is_aligned_crop(dataset, lr, hr) -> bool:

@@ -1,27 +1,12 @@
 """slimrlfn.figures.architecture and quality: widths, counts and PSNR figures."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.figures.architecture import channel_widths_figure, counts_figure
 from slimrlfn.figures.quality import psnr_figure
-
-
-def assert_figure_files(paths, out_dir: Path, stem: str) -> None:
-    """PNG and PDF with the same stem exist, the PNG is not blank, the PDF is a PDF; no temp files left."""
-    import matplotlib.image as mpimg
-
-    assert [p.name for p in paths] == [f"{stem}.png", f"{stem}.pdf"]
-    png, pdf = paths
-    pixels = mpimg.imread(png)
-    assert pixels.ndim == 3 and pixels.shape[0] > 50 and pixels.shape[1] > 50
-    assert float(pixels[..., :3].std()) > 0.01
-    assert pdf.read_bytes()[:5] == b"%PDF-"
-    assert pdf.stat().st_size > 1000
-    assert not [p for p in out_dir.iterdir() if p.name.endswith(".tmp")]
+from tests.helpers import assert_figure_files
 
 
 def test_channel_widths_figure(tmp_path):

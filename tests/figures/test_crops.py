@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,20 +9,7 @@ import pytest
 from slimrlfn.data.images import write_image
 from slimrlfn.data.pairs import write_pairs
 from slimrlfn.figures.crops import CropBox, crop, pick_crop_box, sr_crop_panels, sr_crops_figure
-
-
-def assert_figure_files(paths, out_dir: Path, stem: str) -> None:
-    """PNG and PDF with the same stem exist, the PNG is not blank, the PDF is a PDF; no temp files left."""
-    import matplotlib.image as mpimg
-
-    assert [p.name for p in paths] == [f"{stem}.png", f"{stem}.pdf"]
-    png, pdf = paths
-    pixels = mpimg.imread(png)
-    assert pixels.ndim == 3 and pixels.shape[0] > 50 and pixels.shape[1] > 50
-    assert float(pixels[..., :3].std()) > 0.01
-    assert pdf.read_bytes()[:5] == b"%PDF-"
-    assert pdf.stat().st_size > 1000
-    assert not [p for p in out_dir.iterdir() if p.name.endswith(".tmp")]
+from tests.helpers import assert_figure_files
 
 
 def textured_image(h=96, w=128, top=40, left=64, size=32, seed=0):

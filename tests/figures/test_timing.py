@@ -1,19 +1,7 @@
 """slimrlfn.figures.timing: the study's figures as PNG + PDF with the device on them."""
 from __future__ import annotations
 
-
-def _fake_study(scenario: str, values: dict) -> dict:
-    records = []
-    for label, runs in values.items():
-        for run, mean in enumerate(runs, 1):
-            samples = [{"name": "x", "shape": [20, 20], "warmup": False, "ms": 2 * mean, "wall_ms": 2 * mean},
-                       {"name": "y", "shape": [20, 20], "warmup": False, "ms": 0.0, "wall_ms": 0.0}]
-            records.append({"model": label.lower(), "label": label, "run": run, "pid": 1 if scenario == "consecutive" else run,
-                            "status": "ok", "error": None, "samples": samples, "device_info": {"device_name": "Test CPU",
-                            "device_type": "cpu", "threads": 2, "torch": "x"},
-                            "groups": {"images": {"n": 2, "mean_ms": mean, "median_ms": mean, "first_ms": 2 * mean}}})
-    return {"scenario": scenario, "protocol": "ntire", "runs": len(next(iter(values.values()))),
-            "models": [{"model": k.lower(), "label": k} for k in values], "records": records}
+from tests.helpers import fake_timing_study
 
 
 def test_figures_write_png_and_pdf_with_the_device(tmp_path):
@@ -24,8 +12,8 @@ def test_figures_write_png_and_pdf_with_the_device(tmp_path):
 
     from slimrlfn.figures.timing import plot_cold_warm, plot_first_image_share, plot_latency_traces
 
-    separate = _fake_study("separate", {"A": [10.0, 11.0, 12.0], "B": [20.0, 21.0, 22.0]})
-    consecutive = _fake_study("consecutive", {"A": [9.0, 5.0, 5.0], "B": [15.0, 10.0, 10.0]})
+    separate = fake_timing_study("separate", {"A": [10.0, 11.0, 12.0], "B": [20.0, 21.0, 22.0]})
+    consecutive = fake_timing_study("consecutive", {"A": [9.0, 5.0, 5.0], "B": [15.0, 10.0, 10.0]})
     for i, r in enumerate(separate["records"] + consecutive["records"]):
         r["samples"][1]["ms"] = 1.0 + i  # log axis: positive times
     for fn in (plot_latency_traces, plot_cold_warm, plot_first_image_share):

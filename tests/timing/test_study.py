@@ -16,6 +16,7 @@ from slimrlfn.timing.protocols import make_settings, run_protocol
 from slimrlfn.timing.report import conclusion, format_table, study_table, warmup_lengths
 from slimrlfn.timing.report import summary as study_summary
 from slimrlfn.timing.study import run_study
+from tests.helpers import fake_timing_study
 
 TINY = {"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 1}
 
@@ -132,23 +133,9 @@ def test_consecutive_resume_keeps_only_complete_blocks(tiny_ckpt, tiny_pairs, tm
     assert fresh["protocol"] == "warm" and len(fresh["records"]) == 1
 
 
-def _fake_study(scenario: str, values: dict) -> dict:
-    records = []
-    for label, runs in values.items():
-        for run, mean in enumerate(runs, 1):
-            samples = [{"name": "x", "shape": [20, 20], "warmup": False, "ms": 2 * mean, "wall_ms": 2 * mean},
-                       {"name": "y", "shape": [20, 20], "warmup": False, "ms": 0.0, "wall_ms": 0.0}]
-            records.append({"model": label.lower(), "label": label, "run": run, "pid": 1 if scenario == "consecutive" else run,
-                            "status": "ok", "error": None, "samples": samples, "device_info": {"device_name": "Test CPU",
-                            "device_type": "cpu", "threads": 2, "torch": "x"},
-                            "groups": {"images": {"n": 2, "mean_ms": mean, "median_ms": mean, "first_ms": 2 * mean}}})
-    return {"scenario": scenario, "protocol": "ntire", "runs": len(next(iter(values.values()))),
-            "models": [{"model": k.lower(), "label": k} for k in values], "records": records}
-
-
 def test_tables_and_conclusion_from_known_numbers():
-    separate = _fake_study("separate", {"A": [10.0, 11.0, 12.0], "B": [20.0, 21.0, 22.0]})
-    consecutive = _fake_study("consecutive", {"A": [9.0, 5.0, 5.0], "B": [15.0, 10.0, 10.0]})
+    separate = fake_timing_study("separate", {"A": [10.0, 11.0, 12.0], "B": [20.0, 21.0, 22.0]})
+    consecutive = fake_timing_study("consecutive", {"A": [9.0, 5.0, 5.0], "B": [15.0, 10.0, 10.0]})
     table = study_table(consecutive)
     assert table["columns"] == ["run 1", "run 2", "run 3", "mean runs 2-3"]
     assert table["rows"][1]["runs"] == [15.0, 10.0, 10.0] and table["rows"][1]["mean_later"] == 10.0

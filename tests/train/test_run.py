@@ -13,29 +13,11 @@ from slimrlfn.arch.checkpoints import load_checkpoint, save_checkpoint
 from slimrlfn.arch.config import build_model
 from slimrlfn.cli import main as cli_main
 from slimrlfn.core.errors import UserError
-from slimrlfn.data.images import write_image
-from slimrlfn.data.pairs import write_pairs
 from slimrlfn.train.config import load_config
 from slimrlfn.train.run import train
-from tests.helpers import textured_image
 
 TINY_MODEL = {"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 2, "prune_channels": [6, 8, 8, 8],
               "esa_channels": 4}
-
-
-@pytest.fixture
-def hr_dir(tmp_path) -> Path:
-    folder = tmp_path / "hr"
-    for i, (h, w) in enumerate([(96, 88), (72, 100), (80, 80)]):
-        write_image(folder / f"img{i}.png", textured_image(h, w, i))
-    return folder
-
-
-@pytest.fixture
-def val_dir(tmp_path) -> Path:
-    root = tmp_path / "val"
-    write_pairs([("v", textured_image(80, 72, 9))], root, "valid", progress=False)
-    return root
 
 
 def tiny(hr_dir, out_dir, **overrides):
