@@ -55,7 +55,7 @@ lab-check: $(BIN)/.installed
 		{ echo "the ipywidgets JupyterLab extension (jupyterlab_widgets) is not enabled in $(VENV)"; exit 1; }
 	$(BIN)/python -m ipykernel install --user --name slimrlfn --display-name "Python (slimrlfn)"
 
-# The git filter of `make hooks` (tests/test_notebooks.py checks that the committed notebooks pass through it
+# The git filter of `make hooks` (tests/notebooks/test_hygiene.py checks that the committed notebooks pass through it
 # unchanged): outputs and execution counts go, cell ids stay, and so does the metadata JupyterLab and papermill add.
 NBSTRIPOUT_FLAGS := --keep-id --extra-keys "metadata.papermill cell.metadata.papermill \
 	metadata.language_info.codemirror_mode metadata.language_info.file_extension metadata.language_info.mimetype \
