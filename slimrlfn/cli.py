@@ -1,7 +1,7 @@
 """The ``slimrlfn`` command: the one module that knows every sub-command; each one lives in its own package.
 
 ``slimrlfn eval`` (the NTIRE ``test_demo.py`` flags), ``time``, ``train``, ``prune``, ``profile``,
-``zoo``, ``data pairs|sample``, ``export``, ``backends``, ``factsheet``, ``workbook``. Only the
+``zoo``, ``models``, ``data pairs|sample``, ``export``, ``backends``, ``factsheet``, ``workbook``. Only the
 sub-command that is asked for is imported (with its flags), so ``slimrlfn --help`` loads no model
 code. A user error prints one line ``slimrlfn: error: ...`` on stderr and exits with status 2.
 """
@@ -56,6 +56,11 @@ def _zoo() -> Command:
     return command.add_arguments, command.run_from_args
 
 
+def _models() -> Command:
+    from slimrlfn.arch import command
+    return command.add_models_list_arguments, command.run_models
+
+
 def _data() -> Command:
     from slimrlfn.data import command
     return command.add_arguments, command.run_from_args
@@ -89,6 +94,8 @@ COMMANDS: Dict[str, Tuple[str, Callable[[], Command]]] = {
     "prune": ("iterative structured pruning with distillation fine-tuning (records.jsonl, step_NN/)", _prune),
     "profile": ("params, fvcore FLOPs, ptflops MACs, activations, convs", _profile),
     "zoo": ("list the official checkpoints (--verify: find and check them)", _zoo),
+    "models": ("list every entry of an NTIRE ESR challenge repository: name, data range, params, loads or why not",
+               _models),
     "data": ("datasets in the NTIRE layout", _data),
     "export": ("ONNX export (opset 17+, dynamic H/W), checked against eager on real images", _export),
     "backends": ("inference paths side by side: time, cold call, GFLOP/s, share of the matmul peak, "

@@ -8,7 +8,7 @@ import pytest
 
 from slimrlfn.data.images import write_image
 from slimrlfn.data.pairs import write_pairs
-from tests.helpers import textured_image
+from tests.helpers import textured_image, write_fake_challenge_repo
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,12 +42,28 @@ def set5_dir() -> Path:
 
 
 @pytest.fixture
+def esr_repo() -> Path:
+    """The NTIRE 2024 ESR repository of ../shared (17 entries, 15 of which load on a CPU); skips when absent."""
+    folder = shared_dir() / "ntire2024_esr"
+    if not (folder / "test_demo.py").is_file():
+        pytest.skip(f"the NTIRE 2024 ESR repository not found in {folder} (set SLIMRLFN_SHARED)")
+    return folder
+
+
+@pytest.fixture
+def fake_repo(tmp_path) -> Path:
+    """A small challenge repository made here (tests.helpers.write_fake_challenge_repo): entries 0-7."""
+    return write_fake_challenge_repo(tmp_path / "fake_esr")
+
+
+@pytest.fixture
 def tiny_pairs(tmp_path) -> Path:
     """An NTIRE-layout folder with 2 valid and 1 test pair (HR 96x80 -> LR 24x20)."""
     root = tmp_path / "data"
     write_pairs([("a", textured_image(96, 80, 1)), ("b", textured_image(80, 96, 2))], root, "valid", progress=False)
     write_pairs([("c", textured_image(88, 88, 3))], root, "test", progress=False)
     return root
+
 
 @pytest.fixture
 def hr_dir(tmp_path) -> Path:

@@ -1,11 +1,13 @@
 """Small data the tests make themselves."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
+import torch
 
-__all__ = ["assert_figure_files", "fake_timing_study", "textured_image"]
+__all__ = ["assert_figure_files", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
 
 
 def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -43,3 +45,145 @@ def fake_timing_study(scenario: str, values: dict) -> dict:
                             "groups": {"images": {"n": 2, "mean_ms": mean, "median_ms": mean, "first_ms": 2 * mean}}})
     return {"scenario": scenario, "protocol": "ntire", "runs": len(next(iter(values.values()))),
             "models": [{"model": k.lower(), "label": k} for k in values], "records": records}
+
+
+_FAKE_MODEL = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+
+
+    class Tiny(nn.Module):
+        """x4: conv + pixel shuffle."""
+
+        def __init__(self, channels=4):
+            super().__init__()
+            self.body = nn.Conv2d(3, 48, 3, padding=1)
+            self.shuffle = nn.PixelShuffle(4)
+            self.fused = False
+
+        def fuse_on_cuda(self):  # as some entries do in their constructor
+            self.body.cuda()
+            self.fused = True
+
+        def forward(self, x):
+            return self.shuffle(self.body(x))
+''')
+
+_FAKE_TEST_DEMO = textwrap.dedent('''
+    import os
+    import torch
+
+
+    def select_model(args, device):
+        model_id = args.model_id
+        if model_id == 0:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_Tiny", 255.0
+            model = Tiny()
+            model.load_state_dict(torch.load(os.path.join("model_zoo", "team00_tiny.pth")), strict=True)
+        elif model_id == 1:
+            from models.team01_Gone import Gone
+            name, data_range = f"{model_id:02}_Gone", 1.0
+            model = Gone()
+        elif model_id == 2:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_NoWeights", 1.0
+            model = Tiny()
+            model.load_state_dict(torch.load(os.path.join("model_zoo", "team02_missing.pth")), strict=True)
+        elif model_id == 3:
+            import some_package_nobody_has
+            name, data_range = f"{model_id:02}_NeedsPackage", 1.0
+        elif model_id == 4:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_Pickled", 1.0
+            model = Tiny()
+            model.load_state_dict(torch.load(os.path.join("model_zoo", "team00_tiny.pth"), weights_only=False))
+        elif model_id == 5:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_Partial", 1.0
+            model = Tiny()
+            state = torch.load(os.path.join("model_zoo", "team00_tiny.pth"))
+            state.pop("body.bias")
+            state["old.weight"] = torch.zeros(1)
+            model.load_state_dict(state, strict=False)
+            print("loaded with strict=False")
+        elif model_id == 6:
+            from models.team00_Tiny import Tiny
+            import torchvision.ops  # used by no forward pass
+            name, data_range = f"{model_id:02}_CudaFuse", 1.0
+            model = Tiny()
+            model.load_state_dict(torch.load(os.path.join("model_zoo", "team00_tiny.pth")), strict=True)
+            model.fuse_on_cuda()
+        elif model_id == 7:
+            import mamba_ssm
+            name, data_range = f"{model_id:02}_Mamba", 1.0
+        else:
+            raise NotImplementedError(f"Model {model_id} is not implemented.")
+        model.eval()
+        tile = None
+        for k, v in model.named_parameters():
+            v.requires_grad = False
+        model = model.to(device)
+        return model, name, data_range, tile
+''')
+
+
+def write_fake_challenge_repo(folder: Path) -> Path:
+    """A challenge repository in the NTIRE ESR layout at ``folder`` (test_demo.py, models/, model_zoo/).
+
+    Entries: 0 loads (data_range 255); 1 has no model file; 2 has no checkpoint; 3 needs a package nobody
+    has; 4 loads with weights_only=False; 5 loads strict=False (a missing and an unexpected key); 6 calls
+    ``.cuda()`` and imports torchvision.ops; 7 needs mamba_ssm (CUDA only).
+    """
+    (folder / "models").mkdir(parents=True)
+    (folder / "model_zoo").mkdir()
+    (folder / "test_demo.py").write_text(_FAKE_TEST_DEMO)
+    (folder / "models" / "team00_Tiny.py").write_text(_FAKE_MODEL)
+    torch.manual_seed(0)
+    body = torch.nn.Conv2d(3, 48, 3, padding=1)
+    torch.save({"body.weight": body.weight.detach() * 4, "body.bias": body.bias.detach() + 100},
+               folder / "model_zoo" / "team00_tiny.pth")
+    return folder
+
+
+_USER_MODEL = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+
+
+    class TinySR(nn.Module):
+        """x4 by a conv and a pixel shuffle; values in [0, 1]."""
+
+        def __init__(self, channels: int = 8, scale: int = 4):
+            super().__init__()
+            self.head = nn.Conv2d(3, channels, 3, padding=1)
+            self.tail = nn.Conv2d(channels, 3 * scale * scale, 3, padding=1)
+            self.shuffle = nn.PixelShuffle(scale)
+
+        def forward(self, x):
+            return self.shuffle(self.tail(torch.relu(self.head(x))))
+
+
+    class Half(nn.Module):
+        def forward(self, x):
+            return x[..., ::2, ::2]
+
+
+    class NotFinite(TinySR):
+        def forward(self, x):
+            return super().forward(x) / 0.0
+
+
+    class NeedsCuda(TinySR):
+        def forward(self, x):
+            torch.cuda.current_device()
+            return super().forward(x)
+''')
+
+
+def write_user_model(path: Path) -> Path:
+    """A user's model file at ``path``: ``TinySR(channels=8)`` (x4, [0, 1]) and three broken classes
+    (``Half``: wrong output size, ``NotFinite``, ``NeedsCuda``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_USER_MODEL)
+    return path

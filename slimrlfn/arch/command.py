@@ -1,12 +1,19 @@
-"""``slimrlfn zoo``: the official checkpoints (``--verify``: find each and check its SHA-256)."""
+"""``slimrlfn zoo`` (the official checkpoints; ``--verify`` checks each SHA-256) and ``slimrlfn models``
+(every entry of a challenge repository: its name, data range, parameters, and whether it loads, or why not)."""
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any, Dict, List, Optional, Sequence
 
+import torch
+
+from slimrlfn.arch.challenge import ChallengeRepo
+from slimrlfn.arch.external import check_sr_model
 from slimrlfn.arch.zoo import ZOO, find_checkpoint
+from slimrlfn.core.errors import UserError
 
-__all__ = ["add_arguments", "run_from_args"]
+__all__ = ["add_arguments", "add_models_list_arguments", "list_entries", "run_from_args", "run_models"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -23,4 +30,47 @@ def run_from_args(args: argparse.Namespace) -> int:
             print(f"{name:15s} {entry.file:28s} sha256 ok  {path}")
         else:
             print(f"{name:15s} {entry.file:28s} {json.dumps(entry.config['prune_channels'])}")
+    return 0
+
+
+def add_models_list_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``slimrlfn models`` flags."""
+    parser.add_argument("--challenge_repo", required=True,
+                        help="an NTIRE ESR challenge repository (test_demo.py, models/, model_zoo/), where you keep it")
+    parser.add_argument("--model_ids", nargs="+", type=int, default=None, help="only these ids (default: all)")
+    return parser
+
+
+def list_entries(repo: ChallengeRepo, ids: Optional[Sequence[int]] = None) -> List[Dict[str, Any]]:
+    """One dict per ``model_id``: ``{"model_id", "ok", "name", "data_range", "params_m", "tile", "reason"}``."""
+    rows = []
+    for model_id in ids or repo.ids():
+        row = {"model_id": model_id, "ok": False, "name": None, "data_range": None, "params_m": None, "tile": None,
+               "reason": None}
+        try:
+            entry = repo.load(model_id)
+            check_sr_model(entry.model, entry.data_range, 4, torch.device("cpu"), f"entry {model_id} ({entry.name})")
+        except UserError as exc:
+            row["reason"] = str(exc).removeprefix(f"entry {model_id}: ")
+        else:
+            row.update(ok=True, name=entry.name, data_range=entry.data_range, tile=entry.tile,
+                       params_m=sum(p.numel() for p in entry.model.parameters()) / 1e6)
+        rows.append(row)
+    return rows
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """One line per entry of ``--challenge_repo``; returns 0 (entries that cannot load are listed with why)."""
+    repo = ChallengeRepo(args.challenge_repo)
+    for model_id in args.model_ids or []:
+        repo.check_id(model_id, "--model_ids")
+    rows = list_entries(repo, args.model_ids)
+    print(f"{repo.test_demo}: {len(rows)} entries, {sum(r['ok'] for r in rows)} load")
+    print(f"{'id':>3s}  {'name':22s} {'range':>5s} {'params [M]':>10s}  ok")
+    for r in rows:
+        if r["ok"]:
+            tile = f", tile {r['tile']}" if r["tile"] else ""
+            print(f"{r['model_id']:3d}  {r['name']:22s} {r['data_range']:5g} {r['params_m']:10.4f}  ok{tile}")
+        else:
+            print(f"{r['model_id']:3d}  {'-':22s} {'-':>5s} {'-':>10s}  no: {r['reason']}")
     return 0

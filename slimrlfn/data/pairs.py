@@ -1,7 +1,9 @@
 """Paired datasets in the NTIRE layout: find the (LR, HR) pairs of a split, or write them from HR images.
 
 The layout of the NTIRE 2024 ESR ``test_demo.py``: ``DIV2K_LSDIR_<split>_HR/NAME.png`` beside
-``DIV2K_LSDIR_<split>_LR/NAMEx4.png`` (the organisers' ``LSDIR_DIV2K_`` spelling is accepted too).
+``DIV2K_LSDIR_<split>_LR/NAMEx4.png`` (the organisers' ``LSDIR_DIV2K_`` spelling is accepted too); a
+benchmark set in its usual layout (``HR/`` beside ``LR_bicubic/X4/``, as Set5 and Set14) is read as the
+valid split.
 Written pairs are the mod-cropped HR and its MATLAB-bicubic LR (:mod:`slimrlfn.data.bicubic`).
 """
 from __future__ import annotations
@@ -32,20 +34,27 @@ class ImagePair:
     hr_path: Path
 
 
-def find_pairs(data_dir: PathLike, split: str = "valid", scale: int = 4) -> List[ImagePair]:
-    """The (LR, HR) pairs of ``split`` under ``data_dir`` in the NTIRE layout, sorted by name.
+def _layouts(data_dir: Path, split: str, scale: int) -> List[Tuple[Path, Path]]:
+    """The (HR folder, LR folder) pairs searched for ``split``, in order."""
+    layouts = [(data_dir / f"{prefix}_{split}_HR", data_dir / f"{prefix}_{split}_LR") for prefix in _LAYOUT_PREFIXES]
+    if split == "valid":  # a benchmark set such as Set5 / Set14: HR/ beside LR_bicubic/X4/
+        layouts.append((data_dir / "HR", data_dir / "LR_bicubic" / f"X{scale}"))
+    return layouts
 
-    Searches ``DIV2K_LSDIR_<split>_HR/*.png`` then ``LSDIR_DIV2K_<split>_HR/*.png``; the LR of
-    ``NAME.png`` is ``..._LR/NAMEx<scale>.png``. Raises UserError when the folder is missing, no
-    pair is found (naming the patterns searched), or an LR lacks its HR or the reverse.
+
+def find_pairs(data_dir: PathLike, split: str = "valid", scale: int = 4) -> List[ImagePair]:
+    """The (LR, HR) pairs of ``split`` under ``data_dir``, sorted by name.
+
+    Searches ``DIV2K_LSDIR_<split>_HR/*.png``, then ``LSDIR_DIV2K_<split>_HR/*.png`` (the NTIRE layout),
+    then for the valid split a benchmark set's ``HR/*.png`` with ``LR_bicubic/X<scale>/`` (Set5, Set14); the
+    LR of ``NAME.png`` is ``NAMEx<scale>.png`` in the LR folder. Raises UserError when the folder is
+    missing, no pair is found (naming the patterns searched), or an LR lacks its HR or the reverse.
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise UserError(f"--data_dir {data_dir}: no such folder")
     patterns = []
-    for prefix in _LAYOUT_PREFIXES:
-        hr_dir = data_dir / f"{prefix}_{split}_HR"
-        lr_dir = data_dir / f"{prefix}_{split}_LR"
+    for hr_dir, lr_dir in _layouts(data_dir, split, scale):
         patterns.append(f"{hr_dir}/*.png")
         hr_files = sorted(hr_dir.glob("*.png")) if hr_dir.is_dir() else []
         lr_files = sorted(lr_dir.glob("*.png")) if lr_dir.is_dir() else []

@@ -53,8 +53,10 @@ __all__ = ["BACKENDS", "CPU_ONLY", "CUDA_ONLY", "EXACT_CHECKED", "REGISTRY", "Ba
            "available_backends", "build_backend", "difference_to_eager", "refuse_if_inexact", "register",
            "resolve_backend"]
 
-#: A builder: (model copy on the device, device, scratch folder, example input or None) -> the path's callable.
-Builder = Callable[[nn.Module, torch.device, Path, Optional[torch.Tensor]], Callable[[torch.Tensor], torch.Tensor]]
+#: A builder: (model copy on the device, device, scratch folder, example input or None, the model's data range)
+#: -> the path's callable.
+Builder = Callable[[nn.Module, torch.device, Path, Optional[torch.Tensor], float],
+                   Callable[[torch.Tensor], torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -114,19 +116,21 @@ class Backend:
 
 
 @register("eager")
-def _build_eager(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+def _build_eager(model: nn.Module, device: torch.device, workdir: Path,
+                 example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     return model
 
 
 @register("channels_last")
 def _build_channels_last(model: nn.Module, device: torch.device, workdir: Path,
-                         example: Optional[torch.Tensor]) -> Callable:
+                         example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     model = model.to(memory_format=torch.channels_last)
     return lambda x: model(x.contiguous(memory_format=torch.channels_last))
 
 
 @register("compile", exact_checked=True)
-def _build_compile(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+def _build_compile(model: nn.Module, device: torch.device, workdir: Path,
+                   example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     import torch._inductor.config as inductor_config  # heavy: only when this path is built
 
     model = model.to(memory_format=torch.channels_last)
@@ -140,7 +144,7 @@ def _build_compile(model: nn.Module, device: torch.device, workdir: Path, exampl
 
 @register("onnxruntime", device="cpu", packages=("onnxruntime",), onnx_export=True, exact_checked=True)
 def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path,
-                       example: Optional[torch.Tensor]) -> Callable:
+                       example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     ort = require_module("onnxruntime", "--backend onnxruntime")
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
@@ -148,16 +152,17 @@ def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path,
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # idle worker threads must not spin after a call: they would take the cores from whatever runs next
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(onnx_to_file(model, workdir / "model.onnx")), options,
+    session = ort.InferenceSession(str(onnx_to_file(model, workdir / "model.onnx", data_range=data_range)), options,
                                    providers=["CPUExecutionProvider"])
     return lambda x: torch.from_numpy(session.run(None, {"lr": x.detach().cpu().numpy()})[0])
 
 
 @register("openvino", device="cpu", packages=("openvino",), onnx_export=True, exact_checked=True)
-def _build_openvino(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
+                    example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     ov = require_module("openvino", "--backend openvino")
     core = ov.Core()
-    onnx_path = onnx_to_file(model, workdir / "model.onnx")
+    onnx_path = onnx_to_file(model, workdir / "model.onnx", data_range=data_range)
     with keep_signal_stack():  # OpenVINO leaves a dangling sigaltstack behind (see slimrlfn.core.signal_stack)
         compiled = core.compile_model(str(onnx_path), "CPU", {
             "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
@@ -173,14 +178,15 @@ def _build_openvino(model: nn.Module, device: torch.device, workdir: Path, examp
 
 
 @register("fp16", device="cuda")
-def _build_fp16(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+def _build_fp16(model: nn.Module, device: torch.device, workdir: Path,
+                example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     model = model.half()
     return lambda x: model(x.half()).float()
 
 
 @register("cuda_graphs", device="cuda")
 def _build_cuda_graphs(model: nn.Module, device: torch.device, workdir: Path,
-                       example: Optional[torch.Tensor]) -> Callable:
+                       example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     graphs: Dict[tuple, tuple] = {}
     pool = torch.cuda.graph_pool_handle()  # one memory pool for the graphs of every shape
 
@@ -206,7 +212,8 @@ def _build_cuda_graphs(model: nn.Module, device: torch.device, workdir: Path,
 
 
 @register("tensorrt", device="cuda", packages=("torch_tensorrt",), exact_checked=True, needs_example=True)
-def _build_tensorrt(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor]) -> Callable:
+def _build_tensorrt(model: nn.Module, device: torch.device, workdir: Path,
+                    example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
     trt = require_module("torch_tensorrt", "--backend tensorrt")
     h, w = example.shape[-2:]
     shape = trt.Input(min_shape=(1, 3, MIN_INPUT_SIZE, MIN_INPUT_SIZE), opt_shape=tuple(example.shape),
@@ -255,13 +262,14 @@ def resolve_backend(name: str, device: torch.device) -> str:
     return name
 
 
-def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor) -> float:
-    """Largest |backend(example) - eager fp32 model(example)| on the [0, 255] output."""
+def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor, data_range: float = 255.0) -> float:
+    """Largest |backend(example) - eager fp32 model(example)|, in [0, 255] units of the output (the model's
+    [0, ``data_range``] output scaled by 255 / ``data_range``)."""
     eager = copy.deepcopy(model).to(backend.device).float().eval()
     with torch.no_grad():
         reference = eager(example.to(backend.device))
         output = backend(example.to(backend.device))
-    return max_abs_difference(output, reference)
+    return max_abs_difference(output, reference) * 255.0 / data_range
 
 
 def refuse_if_inexact(backend: Backend, tolerance: Optional[float] = None) -> None:
@@ -273,7 +281,8 @@ def refuse_if_inexact(backend: Backend, tolerance: Optional[float] = None) -> No
 
 
 def build_backend(name: str, model: nn.Module, device: torch.device, example: Optional[torch.Tensor] = None,
-                  tolerance: Optional[float] = None, check: bool = True, measure_all: bool = False) -> Backend:
+                  tolerance: Optional[float] = None, check: bool = True, measure_all: bool = False,
+                  data_range: float = 255.0) -> Backend:
     """Build backend ``name`` (or ``auto``) for a copy of ``model`` on ``device`` (the model is not changed).
 
     ``setup_s`` is the export/compile/build time. With ``check``, an exported or compiled path
@@ -282,7 +291,8 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
     is part of ``setup_s``), compared with eager, and refused with a one-line UserError when it is off by
     more than ``tolerance`` (default :data:`slimrlfn.deploy.onnx.DEFAULT_TOLERANCE`). Other paths are not
     run here, so that their first call stays cold, unless ``measure_all`` (the benchmark) asks for
-    the difference of every path.
+    the difference of every path. The model takes and gives values in [0, ``data_range``]; differences
+    are in [0, 255] units.
     """
     resolved = resolve_backend(name, device)
     spec = REGISTRY[resolved]
@@ -292,11 +302,11 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
         param.requires_grad_(False)
     run_example = (check and spec.exact_checked) or measure_all
     if example is None and (run_example or spec.needs_example):
-        example = uint8_to_tensor(example_images(limit=1)[0]["lr"], device)
+        example = uint8_to_tensor(example_images(limit=1)[0]["lr"], device, data_range)
     begin = time.perf_counter()
     details: Dict[str, Any] = {"threads": torch.get_num_threads()} if spec.onnx_export else {}
     with torch.no_grad(), tempfile.TemporaryDirectory(prefix="slimrlfn-backend-") as workdir:
-        run = spec.build(model, device, Path(workdir), None if example is None else example.to(device))
+        run = spec.build(model, device, Path(workdir), None if example is None else example.to(device), data_range)
         backend = Backend(resolved, name, device, torch.no_grad()(run), 0.0, None, details)
         if run_example and spec.exact_checked:
             backend(example.to(device))  # lazy compilation belongs to the set-up
@@ -304,7 +314,7 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
                 torch.cuda.synchronize(device)
     backend.setup_s = time.perf_counter() - begin
     if run_example:
-        backend.max_abs_diff = difference_to_eager(backend, eager_model, example)
+        backend.max_abs_diff = difference_to_eager(backend, eager_model, example, data_range)
     if check:
         refuse_if_inexact(backend, tolerance)
     return backend

@@ -27,14 +27,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from slimrlfn.arch.zoo import ZOO, load_zoo_model
+from slimrlfn.arch.source import ModelSpec, model_from_text
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
 from slimrlfn.deploy.backends import available_backends, resolve_backend
 from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE
 from slimrlfn.deploy.workers import PEAK, make_contestant
-from slimrlfn.metrics.counts import profile_model
+from slimrlfn.metrics.counts import fvcore_flops
 from slimrlfn.metrics.stats import ratio_ci
 
 __all__ = ["DEFAULT_SIZES", "SUMMARY_KEYS", "TABLE_COLUMNS", "compare_backends", "comparison_table", "format_rows",
@@ -48,11 +48,14 @@ TABLE_COLUMNS = ("label", "size", "backend", "resolved", "median_ms", "iqr_ms", 
 SUMMARY_KEYS = ("device", "fastest", "targets", "conclusion", "mode", "backends", "figures", "timing_studies")
 
 
-def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEFAULT_SIZES,
+def compare_backends(models: Sequence[Any], sizes: Sequence[Sequence[int]] = DEFAULT_SIZES,
                      backends: Optional[Sequence[str]] = None, rounds: int = 15, device: str = "auto",
                      out: Optional[str] = None, progress: bool = True,
                      log: Callable[[str], None] = lambda line: None, isolate: bool = True) -> Dict[str, Any]:
-    """Time ``backends`` (default: ``auto`` and every one available here) on zoo ``models`` at ``sizes``.
+    """Time ``backends`` (default: ``auto`` and every one available here) on ``models`` at ``sizes``.
+
+    ``models`` are :class:`~slimrlfn.arch.source.ModelSpec` s or anything
+    :func:`slimrlfn.arch.source.model_from_text` takes (zoo names, checkpoints, classes, challenge entries).
 
     Every path, and the fp32 matmul peak, is a contestant (:mod:`slimrlfn.deploy.workers`): in a
     process of its own when ``isolate`` (the default; as a user runs one path per process), else all
@@ -70,22 +73,20 @@ def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEF
     names = list(backends) if backends else ["auto", *available_backends(torch_device)]
     for name in names:
         resolve_backend(name, torch_device)  # one line for an unknown, impossible or missing backend
-    for model_name in models:
-        if model_name not in ZOO:
-            raise UserError(f"--models {model_name}: expected one of {', '.join(ZOO)}")
+    specs = [m if isinstance(m, ModelSpec) else model_from_text(m, "--models") for m in models]
     if torch_device.type == "cuda":  # strict fp32 everywhere: TF32 would make eager inexact and the peak incomparable
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
     document: Dict[str, Any] = {"device_info": describe_device(torch_device), "threads": torch.get_num_threads(),
                                 "isolate": bool(isolate), "auto": resolve_backend("auto", torch_device), "rows": []}
     contestants = {name: make_contestant(name, str(torch_device), isolate) for name in [PEAK, *names]}
-    bar = tqdm(total=len(sizes) * len(models), desc="backends", unit="model", disable=not progress)
+    bar = tqdm(total=len(sizes) * len(specs), desc="backends", unit="model", disable=not progress)
     try:
         for h, w in sizes:
-            for model_name in models:
-                model, entry = load_zoo_model(model_name)
-                flops = profile_model(model, (1, 3, h, w))["flops"] * 1e9
-                built = {name: contestant.build(model_name, h, w) for name, contestant in contestants.items()}
+            for spec in specs:
+                model_name = spec.reference()["model"]
+                flops = fvcore_flops(spec.model, (1, 3, h, w))
+                built = {name: contestant.build(spec.reference(), h, w) for name, contestant in contestants.items()}
                 if "peak" not in document:
                     n = built[PEAK]["n"]
                     document["peak"] = {"n": n, "note": f"one fp32 {n}x{n} torch.matmul per round, same threads"}
@@ -106,7 +107,7 @@ def compare_backends(models: Sequence[str], sizes: Sequence[Sequence[int]] = DEF
                     median = float(np.median(times[name]))
                     q1, q3 = np.percentile(times[name], [25, 75])
                     gflops = 2 * flops / (median / 1000.0) / 1e9
-                    rows.append({"model": model_name, "label": entry.label, "size": [h, w], "backend": name,
+                    rows.append({"model": model_name, "label": spec.label, "size": [h, w], "backend": name,
                                  "resolved": built[name]["resolved"], "flops_g": flops / 1e9, "median_ms": median,
                                  "iqr_ms": float(q3 - q1), "first_ms": built[name]["first_ms"],
                                  "setup_s": built[name]["setup_s"], "gflops": gflops, "peak_gflops": peak_gflops,

@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 import torch
 
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.arguments import add_model_arguments, add_models_arguments, model_from_args, models_from_args
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.arguments import parse_size
 from slimrlfn.core.errors import UserError
@@ -20,9 +20,7 @@ __all__ = ["add_backends_arguments", "add_export_arguments", "run_backends", "ru
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``slimrlfn export`` flags."""
-    parser.add_argument("--model", choices=sorted(ZOO), default=None, help="a zoo model by name")
-    parser.add_argument("--checkpoint", default=None, help="a state_dict .pth (config from the .json beside it)")
-    parser.add_argument("--config", default=None, help="config JSON for --checkpoint (default: beside it)")
+    add_model_arguments(parser)
     parser.add_argument("--format", default="onnx", choices=["onnx"], help="export format (onnx)")
     parser.add_argument("--out", default=None, help="output file (default exports/<model>.onnx)")
     parser.add_argument("--opset", type=int, default=MIN_OPSET, help=f"ONNX opset ({MIN_OPSET} or newer)")
@@ -37,14 +35,14 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 def run_export(args: argparse.Namespace) -> int:
     """Export as the parsed arguments say; prints one summary line."""
-    if bool(args.model) == bool(args.checkpoint):
-        raise UserError("export: give exactly one of --model NAME or --checkpoint PATH")
+    if not (args.model or args.checkpoint or args.challenge_repo or args.model_id is not None):
+        raise UserError("export: name the model: --model NAME, --checkpoint PATH, or --challenge_repo DIR --model_id N")
     if args.check_images < 1:
         raise UserError(f"--check_images {args.check_images}: expected at least 1")
-    spec = resolve_model(model=args.model, checkpoint=args.checkpoint, config=args.config)
+    spec = model_from_args(args)
     out = args.out or f"exports/{spec.result_name}.onnx"
     report = export_onnx(spec.model, out, example_images(args.check_data, limit=args.check_images), args.opset,
-                         args.tolerance, spec.scale, spec.source)
+                         args.tolerance, spec.scale, spec.source, spec.data_range)
     psnr = (f", PSNR {report['psnr_onnx']:.4f} dB (eager {report['psnr_eager']:.4f})"
             if report["psnr_onnx"] is not None else "")
     runtimes = ", ".join(f"{name} {c['max_abs_diff']:.2e}" for name, c in report["checks"].items())
@@ -55,7 +53,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def add_backends_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``slimrlfn backends`` flags."""
-    parser.add_argument("--models", nargs="+", default=list(ZOO), choices=sorted(ZOO))
+    add_models_arguments(parser, list(ZOO))
     parser.add_argument("--sizes", nargs="+", default=[f"{h}x{w}" for h, w in DEFAULT_SIZES], help="LR sizes HxW")
     parser.add_argument("--backends", nargs="+", default=None, choices=BACKENDS,
                         help="default: auto and every backend available here")
@@ -75,7 +73,7 @@ def compare_from_args(args: argparse.Namespace) -> Dict[str, Any]:
             raise UserError(f"--threads {args.threads}: expected at least 1")
         torch.set_num_threads(args.threads)
     sizes = [parse_size(s, "--sizes", minimum=16) for s in args.sizes]
-    document = compare_backends(args.models, sizes, args.backends, args.rounds, args.device, args.out,
+    document = compare_backends(models_from_args(args), sizes, args.backends, args.rounds, args.device, args.out,
                                 progress=False, log=lambda line: print(line + "\n", flush=True),
                                 isolate=not args.in_process)
     print(f"-> {args.out}")

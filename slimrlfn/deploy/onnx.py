@@ -45,16 +45,17 @@ DEFAULT_TOLERANCE = 1e-3  # max |backend - eager| on the [0, 255] output
 PSNR_TOLERANCE_DB = 1e-3
 
 
-def onnx_to_file(model: nn.Module, path: PathLike, opset: int = MIN_OPSET, example_hw: Sequence[int] = (64, 64)) -> Path:
+def onnx_to_file(model: nn.Module, path: PathLike, opset: int = MIN_OPSET, example_hw: Sequence[int] = (64, 64),
+                 data_range: float = 255.0) -> Path:
     """Export ``model`` (CPU, fp32, eval) to ONNX at ``path`` with dynamic H and W; no check.
 
-    The input is named ``lr`` (1, 3, H, W), the output ``sr``; both float32 in [0, 255].
+    The input is named ``lr`` (1, 3, H, W), the output ``sr``; both float32 in [0, ``data_range``].
     """
     if opset < MIN_OPSET:
         raise UserError(f"--opset {opset}: expected {MIN_OPSET} or newer")
     require_module("onnx", "onnx export")
     model = copy.deepcopy(model).to("cpu").float().eval()  # the caller's model stays where it is
-    example = torch.rand(1, 3, *example_hw, generator=torch.Generator().manual_seed(0)) * 255
+    example = torch.rand(1, 3, *example_hw, generator=torch.Generator().manual_seed(0)) * data_range
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(model, (example,), str(path), opset_version=opset, input_names=["lr"],
@@ -71,8 +72,8 @@ def max_abs_difference(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.float().cpu() - b.float().cpu()).abs().max())
 
 
-def _psnr_of(sr: torch.Tensor, hr: np.ndarray, scale: int) -> float:
-    return psnr(tensor_to_uint8(sr), modcrop(hr, scale), border=scale)
+def _psnr_of(sr: torch.Tensor, hr: np.ndarray, scale: int, data_range: float) -> float:
+    return psnr(tensor_to_uint8(sr, data_range), modcrop(hr, scale), border=scale)
 
 
 def _onnx_runner(path: PathLike, runtime: str):
@@ -97,25 +98,25 @@ def check_runtimes() -> List[str]:
 
 
 def verify_onnx(path: PathLike, model: nn.Module, images: Sequence[Dict[str, Any]], scale: int = 4,
-                runtime: str = "onnxruntime") -> Dict[str, Any]:
+                runtime: str = "onnxruntime", data_range: float = 255.0) -> Dict[str, Any]:
     """Run ``path`` with ``runtime`` (onnxruntime | openvino, fp32, CPU) on ``images``; compare with eager.
 
     Returns ``{runtime, max_abs_diff, psnr_eager, psnr_onnx, psnr_diff_db, images: [{name, max_abs_diff,
     psnr_eager, psnr_onnx}]}`` (differences on the [0, 255] output; PSNR in dB averaged over the images
-    that have an HR, None when none has).
+    that have an HR, None when none has). The model takes and gives [0, ``data_range``].
     """
     run = _onnx_runner(path, runtime)
     model = copy.deepcopy(model).to("cpu").float().eval()
     rows = []
     for image in images:
-        lr = uint8_to_tensor(image["lr"], torch.device("cpu"))
+        lr = uint8_to_tensor(image["lr"], torch.device("cpu"), data_range)
         with torch.no_grad():
             eager = model(lr)
         onnx_out = run(lr)
-        row = {"name": image["name"], "max_abs_diff": max_abs_difference(onnx_out, eager)}
+        row = {"name": image["name"], "max_abs_diff": max_abs_difference(onnx_out, eager) * 255.0 / data_range}
         if image.get("hr") is not None:
-            row["psnr_eager"] = _psnr_of(eager, image["hr"], scale)
-            row["psnr_onnx"] = _psnr_of(onnx_out, image["hr"], scale)
+            row["psnr_eager"] = _psnr_of(eager, image["hr"], scale, data_range)
+            row["psnr_onnx"] = _psnr_of(onnx_out, image["hr"], scale, data_range)
         rows.append(row)
     with_hr = [r for r in rows if "psnr_eager" in r]
     psnr_eager = float(np.mean([r["psnr_eager"] for r in with_hr])) if with_hr else None
@@ -130,7 +131,8 @@ def _passes(check: Dict[str, Any], tolerance: float) -> bool:
 
 
 def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str, Any]], opset: int = MIN_OPSET,
-                tolerance: float = DEFAULT_TOLERANCE, scale: int = 4, source: str = "") -> Dict[str, Any]:
+                tolerance: float = DEFAULT_TOLERANCE, scale: int = 4, source: str = "",
+                data_range: float = 255.0) -> Dict[str, Any]:
     """Export, check against eager on ``images``, and keep the file only if it passes.
 
     Writes ``out_path`` (ONNX) and ``out_path + '.json'`` (the check, opset, source, export seconds).
@@ -147,9 +149,15 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
     os.close(handle)
     try:
         begin = time.perf_counter()
-        onnx_to_file(model, staged, opset)
+        try:
+            onnx_to_file(model, staged, opset, data_range=data_range)
+        except UserError:
+            raise
+        except Exception as exc:  # an operator the exporter does not know, a dynamic shape it cannot trace
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{out_path}: the model cannot be exported to ONNX ({type(exc).__name__}: {first})") from None
         export_s = time.perf_counter() - begin
-        checks = [verify_onnx(staged, model, images, scale, runtime) for runtime in check_runtimes()]
+        checks = [verify_onnx(staged, model, images, scale, runtime, data_range) for runtime in check_runtimes()]
         passing = [c for c in checks if _passes(c, tolerance)]
         if not passing:
             worst = "; ".join(f"{c['runtime']}: max abs difference to eager {c['max_abs_diff']:.3g}"
@@ -163,7 +171,8 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
         if os.path.exists(staged):
             os.remove(staged)
     report = {"format": "onnx", "opset": opset, "source": source, "export_s": export_s, "tolerance": tolerance,
-              "input": "lr: float32 (1, 3, H, W) in [0, 255]", "output": f"sr: float32 (1, 3, {scale}H, {scale}W)",
+              "input": f"lr: float32 (1, 3, H, W) in [0, {data_range:g}]",
+              "output": f"sr: float32 (1, 3, {scale}H, {scale}W) in [0, {data_range:g}]", "data_range": data_range,
               **check, "checks": {c["runtime"]: {k: c[k] for k in ("max_abs_diff", "psnr_onnx", "psnr_diff_db")}
                                   for c in checks}}
     atomic_write_json(str(out_path) + ".json", report)

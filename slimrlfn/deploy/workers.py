@@ -3,7 +3,7 @@
 :func:`slimrlfn.deploy.bench.compare_backends` times every path in interleaved rounds. Each path
 is a *contestant* with the same four verbs, so the comparison does not care where it runs:
 
-* ``build(model_name, height, width)`` -> ``{"resolved", "setup_s", "first_ms"}``: load the zoo model,
+* ``build(model, height, width)`` -> ``{"resolved", "setup_s", "first_ms"}``: load the model (its reference),
   build the path on a real photo of that LR size (:func:`slimrlfn.data.sample.real_input`),
   time its first call;
 * ``time()`` -> milliseconds of one call (device synchronised);
@@ -27,7 +27,7 @@ from typing import Any, Dict, Optional
 
 import torch
 
-from slimrlfn.arch.zoo import load_zoo_model
+from slimrlfn.arch.source import model_from_reference
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.sample import real_input
 from slimrlfn.deploy.backends import build_backend, difference_to_eager
@@ -46,7 +46,8 @@ class InProcess:
         self._state: Dict[str, Any] = {}
         self._peak_n: Optional[int] = None
 
-    def build(self, model_name: str, height: int, width: int) -> Dict[str, Any]:
+    def build(self, model: Dict[str, Any], height: int, width: int) -> Dict[str, Any]:
+        """Build the path for ``model`` (a :meth:`slimrlfn.arch.source.ModelSpec.reference`) at an LR size."""
         if self.name == PEAK:
             if self._peak_n is None:
                 per_size = matmul_peak_gflops(self.device)["per_size"]
@@ -55,11 +56,11 @@ class InProcess:
             a, b = torch.randn(n, n, device=self.device), torch.randn(n, n, device=self.device)
             self._state = {"run": lambda x: a @ b, "x": None, "n": n}
             return {"resolved": PEAK, "setup_s": 0.0, "first_ms": timed_ms(self._state["run"], None, self.device), "n": n}
-        x = real_input(height, width, self.device)
-        model, _ = load_zoo_model(model_name)
-        model = model.to(self.device)
-        backend = build_backend(self.name, model, self.device, example=x, check=False)
-        self._state = {"run": backend, "x": x, "model": model}
+        spec = model_from_reference(model)
+        x = real_input(height, width, self.device, spec.data_range)
+        net = spec.model.to(self.device)
+        backend = build_backend(self.name, net, self.device, example=x, check=False, data_range=spec.data_range)
+        self._state = {"run": backend, "x": x, "model": net, "data_range": spec.data_range}
         return {"resolved": backend.name, "setup_s": backend.setup_s,
                 "first_ms": timed_ms(backend, x, self.device)}
 
@@ -69,7 +70,7 @@ class InProcess:
     def difference(self) -> Optional[float]:
         if self.name == PEAK:
             return None
-        return difference_to_eager(self._state["run"], self._state["model"], self._state["x"])
+        return difference_to_eager(self._state["run"], self._state["model"], self._state["x"], self._state["data_range"])
 
     def close(self) -> None:
         self._state = {}
@@ -114,8 +115,8 @@ class WorkerProcess:
             raise UserError(f"backend {self.name}: {value}")
         return value
 
-    def build(self, model_name: str, height: int, width: int) -> Dict[str, Any]:
-        return self._call("build", model_name, height, width)
+    def build(self, model: Dict[str, Any], height: int, width: int) -> Dict[str, Any]:
+        return self._call("build", model, height, width)
 
     def time(self) -> float:
         return self._call("time")

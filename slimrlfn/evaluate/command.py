@@ -5,9 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Dict
 
-from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
-from slimrlfn.arch.source import OFFICIAL_IDS, resolve_model
-from slimrlfn.arch.zoo import ZOO
+from slimrlfn.arch.arguments import add_model_arguments, model_from_args
 from slimrlfn.core.errors import UserError
 from slimrlfn.deploy.backends import BACKENDS
 from slimrlfn.evaluate.ntire import evaluate
@@ -21,18 +19,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--data_dir", default="data/sample",
                         help="folder with DIV2K_LSDIR_<split>_HR/ and _LR/ (default: the embedded sample, data/sample)")
     parser.add_argument("--save_dir", default="results", help="where SR images, results.json and results.txt go")
-    parser.add_argument("--model_id", type=int, choices=OFFICIAL_IDS, default=None,
-                        help="official model id: 0 RLFN baseline, 21 SlimRLFN (default when no --model/--checkpoint)")
-    parser.add_argument("--use_prune", action="store_true", help="with --model_id 21: SlimRLFN-prune")
     parser.add_argument("--include_test", action="store_true", help="also the test split")
     parser.add_argument("--ssim", action="store_true", help="also SSIM (and SSIM on Y)")
-    parser.add_argument("--model", choices=sorted(ZOO), default=None, help="a zoo model by name")
-    parser.add_argument("--checkpoint", default=None, help="a state_dict .pth (config from the .json beside it)")
-    parser.add_argument("--config", default=None, help="config JSON for --checkpoint (default: beside it)")
+    add_model_arguments(parser)
     parser.add_argument("--zoo_path", default=None, help="explicit path of the zoo file for --model/--model_id")
     parser.add_argument("--name", default=None, help="results entry name (default: official name or file stem)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
-    parser.add_argument("--tile", type=int, default=None, help="LR tile size for tiled inference (default: whole image)")
+    parser.add_argument("--tile", type=int, default=None,
+                        help="LR tile size for tiled inference (default: the entry's own, whole images for the others)")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="inference path (default auto: the fastest exact path of the device -- OpenVINO on CPU "
                              "when installed, else channels_last; eager on CUDA). eager = PyTorch as test_demo.py")
@@ -46,16 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     """Evaluate as the parsed arguments say; prints the results table."""
-    if args.checkpoint and (args.model or args.model_id is not None):
-        raise UserError("--checkpoint: give either --checkpoint or --model/--model_id, not both")
-    if args.model and args.model_id is not None:
-        raise UserError("--model: give either --model or --model_id, not both")
-    if args.use_prune and args.model_id not in (None, 21):
-        raise UserError("--use_prune: only with --model_id 21")
-    if args.tile is not None and args.tile < MIN_INPUT_SIZE:
-        raise UserError(f"--tile {args.tile}: expected at least {MIN_INPUT_SIZE} LR pixels")
-    spec = resolve_model(args.model, args.checkpoint, args.config, args.model_id, args.use_prune,
-                         args.name, args.zoo_path)
+    if args.tile is not None and args.tile < 1:
+        raise UserError(f"--tile {args.tile}: expected a positive number of LR pixels")
+    spec = model_from_args(args)
+    if args.tile is not None and args.tile < spec.min_size:
+        raise UserError(f"--tile {args.tile}: expected at least {spec.min_size} LR pixels")
     entry = evaluate(spec, args.data_dir, args.save_dir, args.include_test, args.device, args.tile,
                      args.ssim, args.overwrite, save_images=not args.no_images, backend=args.backend,
                      tolerance=args.tolerance)

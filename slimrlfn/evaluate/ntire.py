@@ -44,9 +44,9 @@ from slimrlfn.metrics.quality import psnr_rgb_and_y, ssim, ssim_y
 __all__ = ["evaluate", "evaluate_split"]
 
 
-def _checked_lr(path: Path) -> np.ndarray:
+def _checked_lr(path: Path, min_size: int = MIN_INPUT_SIZE) -> np.ndarray:
     lr_img = read_image(path)
-    if min(lr_img.shape[:2]) < MIN_INPUT_SIZE:
+    if min(lr_img.shape[:2]) < min_size:
         raise UserError(f"LR image {path}: {lr_img.shape[1]}x{lr_img.shape[0]} is smaller than "
                         f"the {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} the ESA branch needs")
     return lr_img
@@ -63,8 +63,13 @@ def evaluate_split(
     with_ssim: bool = False,
     scale: int = 4,
     progress: bool = True,
+    data_range: float = 255.0,
+    min_size: int = MIN_INPUT_SIZE,
 ) -> Dict[str, Any]:
     """Run one split; returns the official ``{mode}_*`` keys plus ``{mode}_names`` and Y-channel lists.
+
+    ``model`` takes and gives values in [0, ``data_range``] (converted as ``test_demo.py`` does);
+    ``min_size`` is the smallest LR side it takes (default: RLFN's 15).
 
     Raises UserError naming the file for an LR smaller than the model takes or an HR whose size
     does not match the SR output.
@@ -77,11 +82,11 @@ def evaluate_split(
     timer = make_timer(device)  # CUDA events on a GPU, perf_counter on a CPU; the device synchronised around it
     bar = tqdm(pairs, desc=f"eval {mode}", unit="img", disable=not progress)
     for pair in bar:
-        lr_img = _checked_lr(pair.lr_path)
-        if tile is not None and tile < MIN_INPUT_SIZE:
-            raise UserError(f"--tile {tile}: tiles must be at least {MIN_INPUT_SIZE} LR pixels")
-        sr_tensor, ms, _ = timer(forward_image, model, uint8_to_tensor(lr_img, device), tile, 32, scale)
-        sr = tensor_to_uint8(sr_tensor)
+        lr_img = _checked_lr(pair.lr_path, min_size)
+        if tile is not None and tile < min_size:
+            raise UserError(f"--tile {tile}: tiles must be at least {min_size} LR pixels")
+        sr_tensor, ms, _ = timer(forward_image, model, uint8_to_tensor(lr_img, device, data_range), tile, 32, scale)
+        sr = tensor_to_uint8(sr_tensor, data_range)
         hr = modcrop(read_image(pair.hr_path), scale)
         if hr.shape != sr.shape:
             raise UserError(f"HR image {pair.hr_path}: {hr.shape[1]}x{hr.shape[0]} after modcrop, expected "
@@ -144,8 +149,10 @@ def evaluate(
     model = spec.model.to(torch_device).eval()
     for param in model.parameters():
         param.requires_grad_(False)
-    first_lr = uint8_to_tensor(_checked_lr(pairs[splits[0]][0].lr_path), torch_device)
-    runner = build_backend(backend, model, torch_device, example=first_lr, tolerance=tolerance)
+    tile = spec.tile if tile is None else tile  # the entry's own tile (select_model's) unless --tile
+    first_lr = uint8_to_tensor(_checked_lr(pairs[splits[0]][0].lr_path, spec.min_size), torch_device, spec.data_range)
+    runner = build_backend(backend, model, torch_device, example=first_lr, tolerance=tolerance,
+                           data_range=spec.data_range)
     del first_lr
     reset_peak_memory(torch_device)
     entry: Dict[str, Any] = {}
@@ -156,7 +163,8 @@ def evaluate(
             if save_images:
                 staged[split] = stage
             entry.update(evaluate_split(runner, pairs[split], torch_device, split,
-                                        stage if save_images else None, tile, with_ssim, spec.scale, progress))
+                                        stage if save_images else None, tile, with_ssim, spec.scale, progress,
+                                        spec.data_range, spec.min_size))
             memory = peak_memory_mib(torch_device)
             entry[f"{split}_memory"] = memory["memory_mib"]
             entry["memory_kind"] = memory["memory_kind"]
@@ -168,6 +176,7 @@ def evaluate(
     entry.update({k: counts[k] for k in ("activations", "num_conv", "flops", "num_parameters")})
     entry["macs_ptflops_pytorch"] = counts["macs_ptflops_pytorch"]
     entry.update({"model": spec.label, "source": spec.source, "config": spec.config, "scale": spec.scale,
+                  "data_range": spec.data_range, "kind": spec.kind, **spec.extra,
                    "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
                    "backend_info": runner.describe()})
     for split, stage in staged.items():

@@ -1,41 +1,81 @@
-"""``slimrlfn profile``: params, fvcore FLOPs, ptflops MACs, activations and convs of zoo models or a checkpoint."""
+"""``slimrlfn profile``: params, fvcore FLOPs (and what fvcore skipped), ptflops MACs, activations and convs.
+
+Any model: zoo names, workbook checkpoints, your classes, entries of a challenge repository
+(:mod:`slimrlfn.arch.arguments`). fvcore's total is the challenge's FLOPs; the operators it skipped are
+listed with their counts, and those that are not element-wise (FFT, custom autograd functions,
+attention kernels) mark the total as an undercount.
+"""
 from __future__ import annotations
 
 import argparse
+from typing import Any, Dict, List
 
+from slimrlfn.arch.arguments import add_models_arguments, models_from_args
 from slimrlfn.arch.source import resolve_model
 from slimrlfn.arch.zoo import ZOO
+from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
 from slimrlfn.metrics.counts import profile_model
 
-__all__ = ["add_arguments", "run_from_args"]
+__all__ = ["add_arguments", "format_counts", "run_from_args"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The ``slimrlfn profile`` flags."""
-    parser.add_argument("--models", nargs="+", choices=sorted(ZOO), default=list(ZOO))
-    parser.add_argument("--checkpoint", default=None)
-    parser.add_argument("--config", default=None)
+    add_models_arguments(parser, list(ZOO))
+    parser.add_argument("--checkpoint", default=None, help="one workbook checkpoint .pth instead of --models")
+    parser.add_argument("--config", default=None, help="config JSON for --checkpoint (default: beside it)")
     parser.add_argument("--size", type=int, default=256, help="input side in pixels (NTIRE: 256)")
     parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
     return parser
 
 
-def run_from_args(args: argparse.Namespace) -> int:
-    """Count every model named, print one row each (and write them to ``--json``); returns 0."""
-    names = args.models if not args.checkpoint else [None]
-    rows = []
-    for name in names:
-        spec = resolve_model(model=name, checkpoint=args.checkpoint, config=args.config)
-        counts = profile_model(spec.model, (1, 3, args.size, args.size))
-        rows.append({"model": spec.label, **counts})
-    header = (f"{'model':16s} {'params [M]':>10s} {'FLOPs [G]':>10s} {'MACs pt [G]':>11s} {'MACs aten [G]':>13s} "
-              f"{'acts [M]':>9s} {'convs':>5s}")
-    print(f"fvcore FLOPs and ptflops MACs on 1x3x{args.size}x{args.size}")
-    print(header)
+def _macs(value: Any) -> str:
+    return f"{value:.4f}" if value is not None else "n/a"
+
+
+def format_counts(rows: List[Dict[str, Any]], size: int) -> str:
+    """The rows as a text table, then each model's skipped fvcore operators."""
+    width = max([len(r["model"]) for r in rows] + [16])
+    lines = [f"fvcore FLOPs and ptflops MACs on 1x3x{size}x{size}",
+             f"{'model':{width}s} {'params [M]':>10s} {'FLOPs [G]':>10s} {'MACs pt [G]':>11s} {'MACs aten [G]':>13s} "
+             f"{'acts [M]':>9s} {'convs':>5s}  FLOPs"]
     for r in rows:
-        print(f"{r['model']:16s} {r['num_parameters']:10.4f} {r['flops']:10.4f} {r['macs_ptflops_pytorch']:11.4f} "
-              f"{r['macs_ptflops_aten']:13.4f} {r['activations']:9.4f} {r['num_conv']:5d}")
+        flag = f"undercount: fvcore skipped {', '.join(r['fvcore_uncounted'])}" if r["fvcore_uncounted"] else "complete"
+        lines.append(f"{r['model']:{width}s} {r['num_parameters']:10.4f} {r['flops']:10.4f} "
+                     f"{_macs(r['macs_ptflops_pytorch']):>11s} {_macs(r['macs_ptflops_aten']):>13s} "
+                     f"{r['activations']:9.4f} {r['num_conv']:5d}  {flag}")
+    lines.append("operators fvcore skipped (calls): element-wise ones are not counted by the challenge either")
+    for r in rows:
+        skipped = ", ".join(f"{op.split('::')[-1]} {n}" for op, n in r["fvcore_skipped"].items()) or "none"
+        lines.append(f"  {r['model']}: {skipped}")
+        for backend, error in r.get("ptflops_errors", {}).items():
+            lines.append(f"  {r['model']}: ptflops ({backend}) could not count it: {error}")
+    return "\n".join(lines)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Count every model named, print the table (and write the rows to ``--json``); returns 0."""
+    if args.size < 1:
+        raise UserError(f"--size {args.size}: expected a positive number of pixels")
+    if args.checkpoint is not None:
+        if args.models is not None or args.challenge_repo is not None:
+            raise UserError("--checkpoint: give either --checkpoint or --models/--challenge_repo, not both")
+        specs = [resolve_model(checkpoint=args.checkpoint, config=args.config)]
+    elif args.config is not None:
+        raise UserError("--config: only with --checkpoint (the config of that checkpoint)")
+    else:
+        specs = models_from_args(args)
+    rows = []
+    for spec in specs:
+        try:
+            counts = profile_model(spec.model, (1, 3, args.size, args.size))
+        except Exception as exc:  # an input the model cannot take (too small for its windows or pooling)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"--size {args.size}: {spec.label} cannot run a 1x3x{args.size}x{args.size} input "
+                            f"({type(exc).__name__}: {first})") from None
+        rows.append({"model": spec.label, "data_range": spec.data_range, **counts})
+    print(format_counts(rows, args.size))
     if args.json:
         atomic_write_json(args.json, rows)
     return 0

@@ -38,7 +38,9 @@ __all__ = [
     "fvcore_flops",
     "fvcore_flops_by_operator",
     "ptflops_macs",
+    "ELEMENTWISE_OPS",
     "activations_and_convs",
+    "fvcore_count",
     "profile_model",
 ]
 
@@ -71,6 +73,36 @@ def _fvcore_analysis(model: nn.Module, shape: Tuple[int, ...]):
 def fvcore_flops(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> int:
     """fvcore's total (the NTIRE 2024 'FLOPs'; divide by 1e9 for G) on a random input."""
     return int(_fvcore_analysis(model, input_shape).total())
+
+
+#: Operators fvcore does not count and the challenge does not count either: element-wise, pooling, reshuffles.
+#: Any other skipped operator (FFT, custom autograd functions, attention kernels, ...) makes the total an
+#: undercount of the model's work.
+ELEMENTWISE_OPS = ("add", "sub", "mul", "div", "neg", "abs", "pow", "sqrt", "rsqrt", "exp", "log", "sigmoid", "tanh",
+                   "relu", "leaky_relu", "gelu", "silu", "hardswish", "hardsigmoid", "elu", "prelu", "softplus",
+                   "clamp", "clamp_min", "clamp_max", "clip", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
+                   "adaptive_avg_pool2d", "pixel_shuffle", "pixel_unshuffle", "clone", "expand_as", "expand",
+                   "repeat", "repeat_interleave", "mean", "sum", "var", "softmax", "sign", "round", "floor",
+                   "maximum", "minimum", "where", "flip", "roll", "contiguous", "type_as", "fill_", "zero_",
+                   "rsub", "reciprocal", "square", "erf", "mish", "hardtanh", "relu6")
+
+
+def _op_name(op: str) -> str:
+    return op.split("::")[-1].rstrip("_")
+
+
+def fvcore_count(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> Dict[str, Any]:
+    """fvcore's total and what it skipped, from one trace: ``{"flops", "skipped": {op: calls}, "uncounted": [op]}``.
+
+    ``uncounted`` lists the skipped operators that are not in :data:`ELEMENTWISE_OPS`: where they are,
+    fvcore's total (the challenge's FLOPs) is an undercount.
+    """
+    with torch.no_grad():
+        analysis = _fvcore_analysis(model, input_shape)
+        total = int(analysis.total())
+        skipped = {str(op): int(n) for op, n in sorted(analysis.unsupported_ops().items())}
+    uncounted = sorted(op for op in skipped if _op_name(op) not in ELEMENTWISE_OPS)
+    return {"flops": total, "skipped": skipped, "uncounted": uncounted}
 
 
 @torch.no_grad()
@@ -116,28 +148,41 @@ def profile_model(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_S
     """All counts of one model: params, FLOPs (fvcore), MACs (ptflops, both backends), activations, convs.
 
     Keys: ``num_parameters`` (M), ``flops`` (G, fvcore), ``macs_ptflops_pytorch`` and
-    ``macs_ptflops_aten`` (G), ``activations`` (M), ``num_conv``, plus the raw integers with ``_raw``.
+    ``macs_ptflops_aten`` (G; None with ``ptflops_errors`` when ptflops cannot count the model),
+    ``activations`` (M), ``num_conv``, the raw integers with ``_raw``, ``fvcore_skipped`` (operator ->
+    calls fvcore did not count) and ``fvcore_uncounted`` (those of them that are not element-wise:
+    where there are any, the FLOPs are an undercount).
     """
     was_training = model.training
     model.eval()
     params = count_parameters(model)
-    flops = fvcore_flops(model, input_shape)
-    macs_pytorch = ptflops_macs(model, input_shape, "pytorch")
-    macs_aten = ptflops_macs(model, input_shape, "aten")
+    fvcore = fvcore_count(model, input_shape)
+    macs, errors = {}, {}
+    for backend in ("pytorch", "aten"):
+        try:
+            macs[backend] = ptflops_macs(model, input_shape, backend) / 1e9
+        except Exception as exc:  # ptflops cannot count every model (custom ops, odd forwards): say why
+            macs[backend] = None
+            errors[backend] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     acts, convs = activations_and_convs(model, input_shape)
     model.train(was_training)
-    return {
+    counts = {
         "input_shape": list(input_shape),
         "num_parameters": params / 1e6,
-        "flops": flops / 1e9,
-        "macs_ptflops_pytorch": macs_pytorch / 1e9,
-        "macs_ptflops_aten": macs_aten / 1e9,
+        "flops": fvcore["flops"] / 1e9,
+        "macs_ptflops_pytorch": macs["pytorch"],
+        "macs_ptflops_aten": macs["aten"],
         "activations": acts / 1e6,
         "num_conv": convs,
         "num_parameters_raw": params,
-        "flops_raw": flops,
+        "flops_raw": fvcore["flops"],
         "activations_raw": acts,
+        "fvcore_skipped": fvcore["skipped"],
+        "fvcore_uncounted": fvcore["uncounted"],
     }
+    if errors:
+        counts["ptflops_errors"] = errors
+    return counts
 
 
 _COUNTS_CACHE: Dict[str, Dict[str, float]] = {}

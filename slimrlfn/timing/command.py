@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import argparse
 
+from slimrlfn.arch.arguments import add_models_arguments, models_from_args
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.arguments import parse_size
 from slimrlfn.deploy.backends import BACKENDS
+from slimrlfn.timing.protocols import make_settings
 from slimrlfn.timing.report import format_table
 from slimrlfn.timing.study import run_study
 
@@ -14,7 +16,7 @@ __all__ = ["add_arguments", "run_from_args"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The ``slimrlfn time`` flags."""
-    parser.add_argument("--models", nargs="+", default=list(ZOO), help="zoo names or .pth checkpoints")
+    add_models_arguments(parser, list(ZOO))
     parser.add_argument("--data_dir", default="data/sample", help="NTIRE-layout data (ntire and warm protocols)")
     parser.add_argument("--split", default="valid")
     parser.add_argument("--scenario", default="separate", help="separate (a fresh process per run) or consecutive")
@@ -45,7 +47,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     suffix = "" if args.backend == "eager" else f"_{args.backend}"
     out = args.out or f"runs/timing/{args.scenario}_{args.protocol}{suffix}.json"
     sizes = [parse_size(s, "--sizes") for s in args.sizes] if args.sizes else None
-    study = run_study(args.models, args.scenario, args.runs, args.protocol, args.data_dir, args.device,
+    # the settings first (backend, device, protocol, data), then the models they apply to
+    make_settings(args.protocol, args.device, args.data_dir, args.split, args.warmup, args.iters, sizes, args.threads,
+                  args.channels_last, args.fp16, args.cudnn_benchmark, args.cuda_module_loading, backend=args.backend)
+    study = run_study(models_from_args(args), args.scenario, args.runs, args.protocol, args.data_dir, args.device,
                       args.warmup, args.iters, sizes, args.threads, args.channels_last, args.fp16,
                       args.cudnn_benchmark, args.cuda_module_loading, args.split, out, args.overwrite,
                       isolate=not args.in_process, backend=args.backend)

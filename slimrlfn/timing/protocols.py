@@ -125,28 +125,34 @@ def _sample(name: str, x: torch.Tensor, warmup: bool, ms: float, wall_ms: float)
 
 @torch.no_grad()
 def run_protocol(model: nn.Module, settings: TimingSettings, device: torch.device,
-                 pairs: Optional[Sequence[Any]] = None) -> List[Dict[str, Any]]:
-    """One run of ``settings.protocol``; returns every sample ``{name, shape, warmup, ms, wall_ms}``."""
+                 pairs: Optional[Sequence[Any]] = None, data_range: float = 255.0,
+                 tile: Optional[int] = None) -> List[Dict[str, Any]]:
+    """One run of ``settings.protocol``; returns every sample ``{name, shape, warmup, ms, wall_ms}``.
+
+    The model takes and gives [0, ``data_range``] (images converted as ``test_demo.py`` does); ``tile`` is
+    its evaluation tile (the ``ntire`` and ``warm`` protocols forward whole images when None).
+    """
     timer = make_timer(device)
     samples: List[Dict[str, Any]] = []
     if settings.protocol == "ntire":
         for pair in pairs:
-            lr = _as_input(uint8_to_tensor(read_image(pair.lr_path), device), settings)
-            sr, ms, wall_ms = timer(forward_image, model, lr)
-            tensor_to_uint8(sr)
+            lr = _as_input(uint8_to_tensor(read_image(pair.lr_path), device, data_range), settings)
+            sr, ms, wall_ms = timer(forward_image, model, lr, tile)
+            tensor_to_uint8(sr, data_range)
             samples.append(_sample(pair.name, lr, False, ms, wall_ms))
     elif settings.protocol == "warm":
-        inputs = [(p.name, _as_input(uint8_to_tensor(read_image(p.lr_path), device), settings)) for p in pairs]
+        inputs = [(p.name, _as_input(uint8_to_tensor(read_image(p.lr_path), device, data_range), settings))
+                  for p in pairs]
         for is_warmup, passes in ((True, settings.warmup), (False, 1)):
             for _ in range(passes):
                 for name, lr in inputs:
-                    sr, ms, wall_ms = timer(forward_image, model, lr)
-                    tensor_to_uint8(sr)
+                    sr, ms, wall_ms = timer(forward_image, model, lr, tile)
+                    tensor_to_uint8(sr, data_range)
                     samples.append(_sample(name, lr, is_warmup, ms, wall_ms))
     elif settings.protocol == "micro":
         generator = torch.Generator().manual_seed(settings.seed)
         for h, w in settings.sizes:
-            x = _as_input((torch.rand(1, 3, h, w, generator=generator) * 255).to(device), settings)
+            x = _as_input((torch.rand(1, 3, h, w, generator=generator) * data_range).to(device), settings)
             for i in range(settings.warmup + settings.iters):
                 _, ms, wall_ms = timer(model, x)
                 samples.append(_sample(f"{h}x{w}", x, i < settings.warmup, ms, wall_ms))

@@ -29,12 +29,12 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 from tqdm.auto import tqdm
 
-from slimrlfn.arch.source import model_from_text
+from slimrlfn.arch.source import ModelSpec, model_from_text
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
@@ -46,17 +46,18 @@ __all__ = ["SCENARIOS", "resolve_sources", "run_study"]
 SCENARIOS = ("separate", "consecutive")
 
 
-def resolve_sources(models: Sequence[str]) -> List[Dict[str, str]]:
-    """Model names -> ``{"model", "label", "kind", "path"}``: a zoo name (its verified file) or a .pth path.
+def resolve_sources(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]]) -> List[Dict[str, Any]]:
+    """Models -> their references (:meth:`slimrlfn.arch.source.ModelSpec.reference`), which the workers load.
 
-    Each model is loaded here once (:func:`slimrlfn.arch.source.model_from_text`), so a missing, foreign
-    or unfitting checkpoint is one line before any worker starts.
+    A model is a :class:`~slimrlfn.arch.source.ModelSpec` or anything :func:`slimrlfn.arch.source.model_from_text`
+    takes; each is loaded here once, so a missing, foreign or unfitting checkpoint is one line before any
+    worker starts.
     """
     if not models:
-        raise UserError(f"--models: give at least one of {', '.join(ZOO)} or a .pth checkpoint")
-    sources = [model_from_text(name, "--models").reference() for name in models]
+        raise UserError(f"--models: give at least one of {', '.join(ZOO)}, a .pth checkpoint or another model")
+    sources = [(m if isinstance(m, ModelSpec) else model_from_text(m, "--models")).reference() for m in models]
     if len({s["model"] for s in sources}) != len(sources):
-        raise UserError(f"--models {' '.join(models)}: a model is named twice")
+        raise UserError(f"--models {' '.join(s['model'] for s in sources)}: a model is named twice")
     return sources
 
 
@@ -81,7 +82,7 @@ def _kept_records(existing: Dict[str, Any], sources: List[Dict[str, str]], scena
     return kept
 
 
-def run_study(models: Sequence[str], scenario: str = "separate", runs: int = 5, protocol: str = "ntire",
+def run_study(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]], scenario: str = "separate", runs: int = 5, protocol: str = "ntire",
               data_dir: Optional[PathLike] = None, device: str = "auto", warmup: Optional[int] = None,
               iters: int = 10, sizes: Optional[Sequence[Sequence[int]]] = None, threads: Optional[int] = None,
               channels_last: bool = False, fp16: bool = False, cudnn_benchmark: bool = False,

@@ -63,10 +63,11 @@ def _load_average() -> Optional[float]:
         return None
 
 
-def _check_input(settings: TimingSettings, pairs: Optional[Sequence[Any]], device: torch.device) -> torch.Tensor:
+def _check_input(settings: TimingSettings, pairs: Optional[Sequence[Any]], device: torch.device,
+                 data_range: float = 255.0) -> torch.Tensor:
     """A real LR image for the exactness check: the data's first, else the workbook's example image."""
     image = read_image(pairs[0].lr_path) if pairs else example_images(limit=1)[0]["lr"]
-    return uint8_to_tensor(image, device)
+    return uint8_to_tensor(image, device, data_range)
 
 
 def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> None:
@@ -86,7 +87,8 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                 torch.set_num_threads(settings.threads)
             torch.backends.cudnn.benchmark = settings.cudnn_benchmark
             device = torch.device(settings.device)
-            model = model_from_reference(source).model.to(device).eval()
+            spec = model_from_reference(source)
+            model = spec.model.to(device).eval()
             for param in model.parameters():
                 param.requires_grad_(False)
             if settings.fp16:
@@ -100,8 +102,8 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                 # built without running it, so that the protocol's first forward stays cold; the
                 # exactness check follows the first run (below)
                 runner = build_backend(settings.backend, model, device, check=False,
-                                       example=_check_input(settings, pairs, device) if settings.backend == "tensorrt"
-                                       else None)
+                                       example=_check_input(settings, pairs, device, spec.data_range)
+                                       if settings.backend == "tensorrt" else None, data_range=spec.data_range)
                 info["backend_info"] = runner.describe()
         except Exception as exc:  # noqa: BLE001 (reported per run, never raised past the worker)
             for run in job["runs"]:
@@ -115,9 +117,11 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                       "started": begin, "samples": [], "groups": {}})
                 continue
             try:
-                samples = run_protocol(runner, settings, device, pairs)
+                samples = run_protocol(runner, settings, device, pairs, spec.data_range, spec.tile)
                 if index == 0 and runner is not model:
-                    runner.max_abs_diff = difference_to_eager(runner, model, _check_input(settings, pairs, device))
+                    runner.max_abs_diff = difference_to_eager(runner, model, _check_input(settings, pairs, device,
+                                                                                         spec.data_range),
+                                                              spec.data_range)
                     info["backend_info"] = runner.describe()
                     try:
                         refuse_if_inexact(runner)

@@ -23,10 +23,15 @@ from slimrlfn.train.state import cosine_factor
 __all__ = ["batch_of", "finetune"]
 
 
-def batch_of(dataset: Any, first: int, size: int, device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Items ``first .. first + size - 1`` of ``dataset`` stacked into an (LR, HR) batch on ``device``."""
+def batch_of(dataset: Any, first: int, size: int, device: torch.device,
+             data_range: float = 255.0) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Items ``first .. first + size - 1`` of ``dataset`` stacked into an (LR, HR) batch on ``device``,
+    in [0, ``data_range``] (the patches are in [0, 255]; divided by 255 / data_range as test_demo.py does)."""
     items = [dataset[first + i] for i in range(size)]
-    return (torch.stack([lr for lr, _ in items]).to(device), torch.stack([hr for _, hr in items]).to(device))
+    lr, hr = torch.stack([lr for lr, _ in items]), torch.stack([hr for _, hr in items])
+    if data_range != 255.0:
+        lr, hr = lr.div(255.0 / data_range), hr.div(255.0 / data_range)
+    return lr.to(device), hr.to(device)
 
 
 def finetune(
@@ -43,16 +48,18 @@ def finetune(
     min_lr_ratio: float = 0.1,
     progress: bool = True,
     desc: str = "fine-tune",
+    data_range: float = 255.0,
 ) -> Dict[str, Any]:
     """Fine-tune ``model`` in place: L1 to HR + ``distill_weight`` x L1 to ``teacher``, Adam, cosine decay.
 
     ``dataset`` item ``i`` is ``(lr, hr)`` float (3, p, p) / (3, 4p, 4p) in [0, 255]
     (:class:`slimrlfn.data.patches.PatchDataset`); iteration ``t`` uses patches
     ``first_patch + t * batch_size ..``. Stops after ``iterations`` or ``max_seconds`` (the cosine
-    follows whichever is closer to its end). Returns iterations done, seconds and losses.
+    follows whichever is closer to its end). ``model`` and ``teacher`` take and give [0, ``data_range``].
+    Returns iterations done, seconds and losses.
     """
     device = torch.device(device)
-    loss_fn = SRLoss("l1", "l1", distill_weight if teacher is not None else 0.0)
+    loss_fn = SRLoss("l1", "l1", distill_weight if teacher is not None else 0.0, data_range=data_range)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
     step = TrainStep(model, optimizer, loss_fn, device, teacher=teacher if distill_weight else None)
     model.train()
@@ -69,7 +76,7 @@ def finetune(
             frac = max(done / iterations, elapsed / max_seconds if max_seconds else 0.0)
             for group in optimizer.param_groups:
                 group["lr"] = lr * cosine_factor(frac, min_lr_ratio)
-            terms = step(*batch_of(dataset, first_patch + done * batch_size, batch_size, device))
+            terms = step(*batch_of(dataset, first_patch + done * batch_size, batch_size, device, data_range))
             losses.append(float(terms["total"]))
             done += 1
             bar.update(1)

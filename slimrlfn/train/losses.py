@@ -1,7 +1,7 @@
 """Pixel losses and distillation to a frozen teacher, as SlimRLFN trains (NTIRE 2024 ESR, team 21).
 
-Losses compare images scaled to [0, 1] (the networks work in [0, 255]; :class:`SRLoss` divides
-by 255 first), so the Charbonnier ``eps`` is in [0, 1] units as in BasicSR's ``CharbonnierLoss``.
+Losses compare images scaled to [0, 1] (the workbook's networks work in [0, 255], others in [0, 1];
+:class:`SRLoss` divides by that ``data_range`` first), so the Charbonnier ``eps`` is in [0, 1] units as in BasicSR's ``CharbonnierLoss``.
 
 - ``l1``: mean |a - b|; ``l2``: mean (a - b)^2; ``charbonnier``: mean sqrt((a - b)^2 + eps^2).
 - Distillation (knowledge distillation on outputs, as RLFN's and SlimRLFN's teams used it):
@@ -69,7 +69,7 @@ def load_teacher(spec: str, scale: int, device: torch.device) -> Tuple[nn.Module
 
 
 class SRLoss(nn.Module):
-    """``pixel(sr, hr) + distill_weight * distill(sr, teacher_sr)`` on images in [0, 255].
+    """``pixel(sr, hr) + distill_weight * distill(sr, teacher_sr)`` on images in [0, ``data_range``].
 
     :meth:`forward` returns ``(total, terms)``; ``terms`` holds the detached parts (0-d tensors) for logging.
     """
@@ -80,20 +80,22 @@ class SRLoss(nn.Module):
         distill: Optional[str] = None,
         distill_weight: float = 0.0,
         eps: float = 1e-3,
+        data_range: float = 255.0,
     ) -> None:
         super().__init__()
+        self.data_range = float(data_range)
         self.pixel = build_loss(pixel, eps)
         self.distill = build_loss(distill or pixel, eps, what="--distill_loss")
         self.distill_weight = float(distill_weight)
 
     def forward(self, sr: torch.Tensor, hr: torch.Tensor,
                 teacher_sr: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        sr = sr.float() / 255.0
-        pixel = self.pixel(sr, hr.float() / 255.0)
+        sr = sr.float() / self.data_range
+        pixel = self.pixel(sr, hr.float() / self.data_range)
         terms = {"pixel": pixel.detach()}
         total = pixel
         if teacher_sr is not None and self.distill_weight:
-            distill = self.distill(sr, teacher_sr.float() / 255.0)
+            distill = self.distill(sr, teacher_sr.float() / self.data_range)
             terms["distill"] = distill.detach()
             total = total + self.distill_weight * distill
         terms["total"] = total.detach()

@@ -22,8 +22,10 @@ __all__ = ["validate_psnr"]
 
 @torch.no_grad()
 def validate_psnr(model: nn.Module, images: Sequence[ValidationImage], device: torch.device,
-                  scale: int = 4) -> Dict[str, Any]:
+                  scale: int = 4, data_range: float = 255.0) -> Dict[str, Any]:
     """Mean PSNR (dB, RGB, border = ``scale``) of ``model`` over ``images`` (RGB uint8 LR, mod-cropped HR).
+
+    ``model`` takes and gives [0, ``data_range``] (converted as ``test_demo.py`` does).
 
     Returns ``{"psnr": mean (nan without images), "psnr_per_image": {name: dB}}``; the model is
     evaluated in eval mode and left in the mode it had.
@@ -32,7 +34,7 @@ def validate_psnr(model: nn.Module, images: Sequence[ValidationImage], device: t
     model.eval()
     values = {}
     for image in images:
-        sr = tensor_to_uint8(model(uint8_to_tensor(image.lr, device)))
+        sr = tensor_to_uint8(model(uint8_to_tensor(image.lr, device, data_range)), data_range)
         values[image.name] = psnr(sr, image.hr, border=scale)
     model.train(was_training)
     return {"psnr": float(np.mean(list(values.values()))) if values else float("nan"), "psnr_per_image": values}

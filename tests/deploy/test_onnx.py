@@ -70,7 +70,9 @@ def test_cli_export_needs_exactly_one_source(capsys):
     assert main(["export"]) == 2
     assert main(["export", "--model", "slimrlfn", "--checkpoint", "x.pth"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["slimrlfn: error: export: give exactly one of --model NAME or --checkpoint PATH"] * 2
+    assert err == ["slimrlfn: error: export: name the model: --model NAME, --checkpoint PATH, or --challenge_repo DIR "
+                   "--model_id N",
+                   "slimrlfn: error: --checkpoint: give either --checkpoint or --model/--model_id, not both"]
 
 
 def test_cli_export_checkpoint(small_model, tmp_path, capsys):

@@ -1,0 +1,323 @@
+"""Entries of an NTIRE Efficient SR challenge repository, loaded through the repository's own code.
+
+The organisers publish, each year, a repository with ``test_demo.py`` (its ``select_model(args,
+device)`` registry keyed by ``--model_id``), ``models/teamXX_*.py`` and ``model_zoo/``. A
+:class:`ChallengeRepo` reads that folder where the user keeps it (nothing of it is copied) and:
+
+- lists the ``model_id`` values that ``select_model`` handles (read from its source, not assumed);
+- checks what an entry needs before running it: the ``models/...`` file it imports and the
+  ``model_zoo/...`` checkpoint it names, where the source names them literally;
+- loads an entry by calling ``select_model`` itself, with the repository folder as working directory
+  and on ``sys.path``, and three shims of the environment: ``torch.load`` maps to the chosen device
+  and always loads ``weights_only=True`` (a checkpoint that needs more is refused, never unpickled), and
+  a ``load_state_dict(..., strict=False)`` is recorded with its missing and unexpected keys;
+  on a CPU, ``.cuda()`` calls (some entries fuse their branches on CUDA in their constructor) move to
+  the CPU instead; and when torchvision cannot be imported (the CPU build of torch 2.13 has no matching
+  torchvision: its C extension needs ``libtorch_cuda``), imports of ``torchvision.*`` get a stand-in
+  whose classes and functions raise when used (the 2024 repository imports ``make_grid`` in its utils
+  and ``ops`` in one entry, and uses neither in a forward pass);
+- says in one line why an entry cannot load: a missing file, a missing package (with the install
+  command; CUDA-only packages say so), a checkpoint that needs a pickle load, an error of the entry.
+
+``select_model`` returns ``(model, name, data_range, tile)``; the name (e.g. ``38_SPAN``) is the
+entry's results key, ``data_range`` its input / output range (1.0 or 255.0), ``tile`` its tile size.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import io
+import os
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike
+from slimrlfn.core.optional import install_hint
+
+__all__ = ["CUDA_ONLY_PACKAGES", "ChallengeEntry", "ChallengeRepo", "failure_reason"]
+
+#: Packages that build CUDA kernels and have no CPU path: an entry that needs one cannot run on a CPU.
+CUDA_ONLY_PACKAGES = ("mamba_ssm", "causal_conv1d", "selective_scan", "flash_attn", "triton")
+_REPO_PACKAGES = ("models", "utils")  # the top-level packages a challenge repository brings
+
+
+@dataclass
+class ChallengeEntry:
+    """One loaded entry: the model (eval mode, no gradients, on the device) and what ``select_model`` said."""
+
+    model_id: int
+    name: str
+    data_range: float
+    tile: Optional[int]
+    model: nn.Module
+    repo: str
+    non_strict_load: Optional[Dict[str, List[str]]] = None  # missing / unexpected keys of a strict=False load
+    printed: str = ""  # what the entry's code printed while it loaded
+
+
+class _Missing:
+    """A stand-in class or function of a package that cannot be imported: using it raises."""
+
+    _what = "torchvision"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"{self._what} is not importable here (a stand-in was used); install a torchvision that "
+                           f"matches torch {torch.__version__}")
+
+
+class _StandInModule(types.ModuleType):
+    """A module whose every attribute is a :class:`_Missing` subclass named after it."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        stand_in = type(name, (_Missing,), {"_what": f"{self.__name__}.{name}"})
+        setattr(self, name, stand_in)
+        return stand_in
+
+
+class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves ``torchvision`` and all its submodules as :class:`_StandInModule` s."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
+        if fullname == "torchvision" or fullname.startswith("torchvision."):
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = _StandInModule(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
+def _torchvision_usable() -> bool:
+    try:
+        import torchvision  # noqa: F401 (an optional package, imported only to see whether it works)
+    except Exception:  # ImportError, or RuntimeError from a build that does not match torch
+        for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
+            del sys.modules[name]
+        return False
+    return True
+
+
+def failure_reason(exc: BaseException, repo: Optional[Path] = None) -> str:
+    """One line saying why an entry could not load (see the module docstring)."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".")[0]
+        if top in _REPO_PACKAGES and repo is not None:
+            return f"missing file {exc.name.replace('.', '/')}.py in {repo}"
+        if top in CUDA_ONLY_PACKAGES:
+            return (f"needs the Python package '{top}', which runs on CUDA only ({install_hint(top)} on a machine "
+                    f"with a CUDA device)")
+        return f"missing package '{top}' ({install_hint(top)})"
+    if isinstance(exc, FileNotFoundError):
+        return f"missing file {exc.filename or exc}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "CUDA" in text or "cuda" in text:
+        return f"needs a CUDA device ({type(exc).__name__}: {text})"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _literal_strings(node: ast.AST) -> List[str]:
+    """The string constants (and f-strings without placeholders) inside ``node``."""
+    found = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            found.append(sub.value)
+        elif isinstance(sub, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in sub.values):
+            found.append("".join(str(v.value) for v in sub.values))
+    return found
+
+
+class ChallengeRepo:
+    """An NTIRE ESR challenge repository at ``folder`` (``test_demo.py``, ``models/``, ``model_zoo/``)."""
+
+    def __init__(self, folder: PathLike, what: str = "--challenge_repo") -> None:
+        self.folder = Path(folder).resolve()
+        self.test_demo = self.folder / "test_demo.py"
+        if not self.folder.is_dir():
+            raise UserError(f"{what} {folder}: no such folder")
+        if not self.test_demo.is_file():
+            raise UserError(f"{what} {folder}: no test_demo.py in it; expected a clone of an NTIRE Efficient SR "
+                            f"challenge repository (test_demo.py, models/, model_zoo/)")
+        try:
+            tree = ast.parse(self.test_demo.read_text(), filename=str(self.test_demo))
+        except SyntaxError as exc:
+            raise UserError(f"{self.test_demo}: not valid Python ({exc.msg} at line {exc.lineno})") from None
+        select = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "select_model"]
+        if not select:
+            raise UserError(f"{self.test_demo}: has no select_model(args, device); expected the challenge's registry")
+        self._select = select[0]
+        self._branches = self._read_branches(self._select)
+        self.reads_use_prune = any(isinstance(n, ast.Attribute) and n.attr == "use_prune" for n in ast.walk(self._select))
+
+    @staticmethod
+    def _read_branches(select: ast.FunctionDef) -> Dict[int, ast.If]:
+        branches: Dict[int, ast.If] = {}
+        for node in ast.walk(select):
+            if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+                continue
+            test = node.test
+            left = test.left
+            name = left.id if isinstance(left, ast.Name) else getattr(left, "attr", None)
+            if (name == "model_id" and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+                    and isinstance(test.comparators[0], ast.Constant) and isinstance(test.comparators[0].value, int)):
+                branches.setdefault(int(test.comparators[0].value), node)
+        return branches
+
+    def ids(self) -> List[int]:
+        """Every ``model_id`` that ``select_model`` has a branch for, ascending."""
+        return sorted(self._branches)
+
+    def precheck(self, model_id: int) -> Optional[str]:
+        """Why entry ``model_id`` cannot load, read from its branch without running it; None when nothing is seen."""
+        branch = self._branches[model_id]
+        body = ast.Module(body=branch.body, type_ignores=[])
+        for node in ast.walk(body):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "models":
+                path = self.folder / (node.module.replace(".", "/") + ".py")
+                if not path.is_file():
+                    return f"missing file {path.relative_to(self.folder)} in {self.folder}"
+        for text in _literal_strings(body):
+            if text.lower().endswith((".pth", ".pt", ".pkl", ".ckpt", ".safetensors")):
+                candidates = [self.folder / "model_zoo" / Path(text).name, self.folder / text]
+                if not any(c.is_file() for c in candidates):
+                    return f"missing file model_zoo/{Path(text).name} in {self.folder}"
+        return None
+
+    def check_id(self, model_id: int, what: str = "--model_id") -> None:
+        """UserError (one line) unless ``select_model`` has a branch for ``model_id``."""
+        if model_id not in self._branches:
+            raise UserError(f"{what} {model_id}: {self.test_demo} has no entry {model_id}; it has "
+                            f"{', '.join(map(str, self.ids()))}")
+
+    # -- loading -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _environment(self, device: torch.device) -> Iterator[None]:
+        """The repository on sys.path and as working directory, and the shims of the module docstring."""
+        for name in [n for n in sys.modules if n.split(".")[0] in _REPO_PACKAGES]:
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            if not module_file.startswith(str(self.folder)):  # another repository's (or package's) models/utils
+                del sys.modules[name]
+        finder = None
+        if not _torchvision_usable():
+            finder = _StandInFinder()
+            sys.meta_path.insert(0, finder)
+        original_load = torch.load
+        original_cuda = (torch.Tensor.cuda, nn.Module.cuda)
+
+        def weights_only_load(f: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("weights_only") is False:
+                raise UserError("it loads a checkpoint with weights_only=False; refused (checkpoints load with "
+                                "weights_only=True only)")
+            kwargs.setdefault("map_location", device)
+            kwargs["weights_only"] = True
+            try:
+                return original_load(f, *args, **kwargs)
+            except Exception as exc:
+                if isinstance(exc, (FileNotFoundError, UserError)):
+                    raise
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UserError(f"checkpoint {f}: cannot be read as weights only ({first}); refused, "
+                                f"never unpickled") from None
+
+        original_load_state_dict = nn.Module.load_state_dict
+        self._non_strict = None
+
+        def reporting_load_state_dict(module: nn.Module, state_dict: Any, strict: bool = True, *args: Any, **kwargs: Any):
+            result = original_load_state_dict(module, state_dict, strict, *args, **kwargs)
+            if not strict:
+                self._non_strict = {"missing": list(result.missing_keys), "unexpected": list(result.unexpected_keys)}
+            return result
+
+        cwd = os.getcwd()
+        sys.path.insert(0, str(self.folder))
+        torch.load = weights_only_load
+        nn.Module.load_state_dict = reporting_load_state_dict
+        if device.type == "cpu":
+            torch.Tensor.cuda = lambda tensor, *args, **kwargs: tensor.to(device)
+            nn.Module.cuda = lambda module, *args, **kwargs: module.to(device)
+        try:
+            os.chdir(self.folder)
+            yield
+        finally:
+            os.chdir(cwd)
+            torch.load = original_load
+            nn.Module.load_state_dict = original_load_state_dict
+            torch.Tensor.cuda, nn.Module.cuda = original_cuda
+            if str(self.folder) in sys.path:
+                sys.path.remove(str(self.folder))
+            if finder is not None:  # the stand-ins go with it: a later import must not find them
+                sys.meta_path.remove(finder)
+                for name in [n for n, m in sys.modules.items() if isinstance(m, _StandInModule)]:
+                    del sys.modules[name]
+
+    def _test_demo_module(self) -> types.ModuleType:
+        name = "_slimrlfn_challenge_test_demo"
+        spec = importlib.util.spec_from_file_location(name, self.test_demo)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def import_file(self, relative: str) -> types.ModuleType:
+        """A module of the repository (e.g. ``utils/utils_image.py``) run in its environment (above); for
+        comparing with the repository's own pipeline. UserError when the file is missing."""
+        path = self.folder / relative
+        if not path.is_file():
+            raise UserError(f"{self.folder}: no {relative} in it")
+        name = "_slimrlfn_challenge_" + "_".join(Path(relative).with_suffix("").parts)
+        with self._environment(torch.device("cpu")):
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        return module
+
+    def load(self, model_id: int, device: torch.device = torch.device("cpu"), use_prune: bool = False) -> ChallengeEntry:
+        """Entry ``model_id`` through ``select_model``; UserError (one line, :func:`failure_reason`) when it cannot load."""
+        self.check_id(model_id)
+        if use_prune and not self.reads_use_prune:
+            raise UserError(f"--use_prune: {self.test_demo}'s select_model does not read args.use_prune; "
+                            f"this repository has no pruned variant to select")
+        reason = self.precheck(model_id)
+        if reason is not None:
+            raise UserError(f"entry {model_id}: {reason}")
+        args = types.SimpleNamespace(model_id=model_id, use_prune=use_prune, data_dir=str(self.folder),
+                                     save_dir=str(self.folder), include_test=False, ssim=False)
+        printed = io.StringIO()  # what the entry's code prints while it loads (kept, not shown)
+        try:
+            with self._environment(torch.device(device)), contextlib.redirect_stdout(printed):
+                module = self._test_demo_module()
+                model, name, data_range, tile = module.select_model(args, torch.device(device))
+        except UserError as exc:
+            raise UserError(f"entry {model_id}: {exc}") from None
+        except Exception as exc:  # any failure of the entry's own code is one line
+            raise UserError(f"entry {model_id}: {failure_reason(exc, self.folder)}") from None
+        model = model.to(device).eval()
+        for param in model.parameters():
+            param.requires_grad_(False)
+        return ChallengeEntry(model_id, str(name), float(data_range), None if tile is None else int(tile), model,
+                              str(self.folder), self._non_strict, printed.getvalue())
+
+    def entries(self, device: torch.device = torch.device("cpu")) -> Iterator[Tuple[int, Optional[ChallengeEntry], Optional[str]]]:
+        """``(model_id, entry or None, reason or None)`` for every id, in order."""
+        for model_id in self.ids():
+            try:
+                yield model_id, self.load(model_id, device), None
+            except UserError as exc:
+                yield model_id, None, str(exc).removeprefix(f"entry {model_id}: ")

@@ -1,0 +1,164 @@
+"""Your own SR network: a class from a file or a module, its constructor arguments and its checkpoint.
+
+``target`` is ``path/to/file.py:ClassName`` (the file is imported where it is, never copied) or
+``package.module:ClassName`` (imported as usual). The class is called with ``kwargs`` (a JSON
+object); a checkpoint is read with ``weights_only=True`` (a file that needs more is refused, never
+unpickled), optionally from under ``state_key`` (``params``, ``params_ema``, ...), and loaded
+strictly unless ``strict=False``, in which case the missing and unexpected keys are reported.
+
+:func:`check_sr_model` runs one small forward in the model's range and refuses, in one line, a model
+whose output is not ``scale`` times its input, whose output is not finite, or which needs CUDA.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike
+
+__all__ = ["CHECK_SIZE", "build_external", "check_sr_model", "load_class", "parse_kwargs", "read_weights"]
+
+#: LR side of the check forward (large enough for windowed attention and ESA-like branches).
+CHECK_SIZE = 64
+
+
+def load_class(target: str, what: str = "--model") -> type:
+    """The class named by ``file.py:Class`` or ``package.module:Class``; UserError (one line) otherwise."""
+    where, sep, name = str(target).rpartition(":")
+    if not sep or not where or not name.isidentifier():
+        raise UserError(f"{what} {target!r}: expected path/to/file.py:ClassName or package.module:ClassName")
+    if where.endswith(".py"):
+        path = Path(where)
+        if not path.is_file():
+            raise UserError(f"{what} {target}: no such file {path}")
+        module_name = f"_slimrlfn_user_{abs(hash(str(path.resolve())))}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.resolve().parent))  # the file's own sibling imports
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise UserError(f"{what} {target}: {path} cannot be imported ({_first_line(exc)})") from None
+        finally:
+            sys.path.remove(str(path.resolve().parent))
+        sys.modules[module_name] = module
+    else:
+        try:
+            module = importlib.import_module(where)
+        except Exception as exc:
+            raise UserError(f"{what} {target}: module {where} cannot be imported ({_first_line(exc)})") from None
+    cls = getattr(module, name, None)
+    if not inspect.isclass(cls) or not issubclass(cls, nn.Module):
+        found = sorted(k for k, v in vars(module).items() if inspect.isclass(v) and issubclass(v, nn.Module)
+                       and getattr(v, "__module__", None) == module.__name__)
+        raise UserError(f"{what} {target}: no nn.Module class {name} in {where}"
+                        + (f" (it has {', '.join(found)})" if found else ""))
+    return cls
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def parse_kwargs(text: Optional[str], what: str = "--kwargs") -> Dict[str, Any]:
+    """Constructor arguments from JSON text (an object); ``{}`` for None or empty."""
+    if text is None or not str(text).strip():
+        return {}
+    if isinstance(text, Mapping):
+        return dict(text)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{what} {text!r}: not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{what} {text!r}: expected a JSON object of constructor arguments")
+    return value
+
+
+def read_weights(path: PathLike, state_key: Optional[str] = None, what: str = "--checkpoint") -> Dict[str, torch.Tensor]:
+    """A state_dict read with ``weights_only=True`` (CPU), optionally from under ``state_key``."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{what} {path}: no such file")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise UserError(f"{what} {path}: cannot be read as weights only ({_first_line(exc)}); refused, "
+                        f"never unpickled") from None
+    if state_key is not None:
+        if not isinstance(obj, Mapping) or state_key not in obj:
+            keys = list(obj)[:6] if isinstance(obj, Mapping) else []
+            raise UserError(f"--state_key {state_key}: {path} has no such key (top-level keys: {keys})")
+        obj = obj[state_key]
+    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        hint = ""
+        if isinstance(obj, Mapping):
+            nested = [k for k, v in obj.items() if isinstance(v, Mapping)]
+            hint = f"; it holds {', '.join(map(str, nested[:4]))}: give --state_key" if nested else ""
+        raise UserError(f"{what} {path}: expected a state_dict (name -> tensor){hint}")
+    return dict(obj)
+
+
+def build_external(target: str, kwargs: Optional[Mapping[str, Any]] = None, checkpoint: Optional[PathLike] = None,
+                   state_key: Optional[str] = None, strict: bool = True,
+                   what: str = "--model") -> Tuple[nn.Module, Optional[Dict[str, List[str]]]]:
+    """``(model in eval mode on CPU, non-strict load report or None)`` of a class with its arguments and weights."""
+    cls = load_class(target, what)
+    kwargs = dict(kwargs or {})
+    try:
+        inspect.signature(cls).bind(**kwargs)
+    except TypeError as exc:
+        raise UserError(f"--kwargs {json.dumps(kwargs)}: do not fit {cls.__name__}{inspect.signature(cls)} ({exc})") from None
+    try:
+        model = cls(**kwargs)
+    except Exception as exc:
+        raise UserError(f"{what} {target}: {cls.__name__}(**{json.dumps(kwargs)}) failed ({_first_line(exc)})") from None
+    report = None
+    if checkpoint is not None:
+        state_dict = read_weights(checkpoint, state_key)
+        own = model.state_dict()
+        mismatched = [f"{k} {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in state_dict.items()
+                      if k in own and tuple(v.shape) != tuple(own[k].shape)]
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if mismatched or (strict and (missing or unexpected)):
+            parts = [f"{label}: {', '.join(items[:4])}{f' (+{len(items) - 4} more)' if len(items) > 4 else ''}"
+                     for label, items in (("missing keys", missing), ("unexpected keys", unexpected),
+                                          ("shape mismatches (checkpoint vs model)", mismatched)) if items]
+            raise UserError(f"--checkpoint {checkpoint} does not fit {cls.__name__}: {'; '.join(parts)}")
+        model.load_state_dict(state_dict, strict=strict)
+        if not strict:
+            report = {"missing": missing, "unexpected": unexpected}
+    return model.eval(), report
+
+
+@torch.no_grad()
+def check_sr_model(model: nn.Module, data_range: float, scale: int, device: torch.device, label: str,
+                   size: int = CHECK_SIZE) -> None:
+    """One forward of a (1, 3, size, size) input in [0, data_range] on ``device``: the output must be
+    (1, 3, scale*size, scale*size) and finite; a model that needs CUDA is refused on a CPU. UserError otherwise."""
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)).mul_(data_range).to(device)
+    try:
+        y = model(x)
+    except Exception as exc:
+        text = _first_line(exc)
+        if device.type != "cuda" and ("CUDA" in text or "cuda" in text):
+            raise UserError(f"{label}: needs a CUDA device, but the device is {device} ({text})") from None
+        raise UserError(f"{label}: a {size}x{size} input fails in the model ({text})") from None
+    if not isinstance(y, torch.Tensor):
+        raise UserError(f"{label}: the model returns {type(y).__name__}, expected one tensor (1, 3, H, W)")
+    if tuple(y.shape) != (1, 3, scale * size, scale * size):
+        raise UserError(f"{label}: a 1x3x{size}x{size} input gives {'x'.join(map(str, y.shape))}, expected "
+                        f"1x3x{scale * size}x{scale * size} (x{scale} super-resolution)")
+    if not torch.isfinite(y).all():
+        raise UserError(f"{label}: the output of a {size}x{size} input is not finite (NaN or inf); check the weights")
