@@ -1,7 +1,9 @@
 """The main job: run the numbered notebooks in order through papermill, headless.
 
 Each ``notebooks/NN_*.ipynb`` gets the parameters ``quick``, ``data_dir``, ``figures_dir``,
-``results_dir`` and ``device``; it runs with the notebooks folder as working directory (as in
+``results_dir`` and ``device``, and those that declare them (01, 03, 04, 04b) the models: ``models``,
+``challenge_repo`` and ``model_ids`` (:func:`slimrlfn.arch.arguments.select_models`; when none is given,
+each notebook keeps its default); it runs with the notebooks folder as working directory (as in
 JupyterLab). Executed copies go to ``<out_dir>/executed/`` (git-ignored), results to
 ``<out_dir>/results/``, figures to ``figures/``. A failing notebook stops the run: its failing cell
 and error are printed and its executed copy is kept. ``<out_dir>/summary.json`` lists each
@@ -14,12 +16,13 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from slimrlfn.arch.arguments import select_models
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
 from slimrlfn.data.sample import make_sample
 
-__all__ = ["add_arguments", "list_notebooks", "notebook_parameters", "run_from_args", "run_workbook"]
+__all__ = ["add_arguments", "list_notebooks", "model_parameters", "notebook_parameters", "run_from_args", "run_workbook"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +45,24 @@ def notebook_parameters(mode: str, data_dir: Path, figures_dir: Path, results_di
             "results_dir": str(results_dir.resolve()), "device": device}
 
 
+def model_parameters(models: Optional[Sequence[Any]] = None, challenge_repo: Optional[PathLike] = None,
+                     model_ids: Optional[Sequence[int]] = None) -> Dict[str, Any]:
+    """The model parameters of the notebooks that take them (only those given); the models are loaded once
+    here (:func:`select_models`), so that a bad one is one line before any notebook runs."""
+    if not models and challenge_repo is None:
+        if model_ids:
+            raise UserError("--model_ids: give --challenge_repo DIR, the repository the ids are entries of")
+        return {}
+    select_models(list(models or []), challenge_repo, list(model_ids or []), what="--models")
+    given: Dict[str, Any] = {}
+    if models:
+        given["models"] = list(models)
+    if challenge_repo is not None:
+        given.update(challenge_repo=str(Path(challenge_repo).resolve()), model_ids=list(model_ids or []))
+        given.setdefault("models", [])  # only the entries, unless --models names more
+    return given
+
+
 def _failure_text(exc: Exception) -> str:
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
@@ -60,8 +81,15 @@ def run_workbook(
     out_dir: PathLike = "runs/workbook",
     figures_dir: PathLike = "figures",
     notebooks_dir: Optional[PathLike] = None,
+    models: Optional[Sequence[Any]] = None,
+    challenge_repo: Optional[PathLike] = None,
+    model_ids: Optional[Sequence[int]] = None,
 ) -> Dict[str, Any]:
-    """Run the notebooks in order; returns (and writes) the run summary."""
+    """Run the notebooks in order; returns (and writes) the run summary.
+
+    ``models`` / ``challenge_repo`` / ``model_ids`` go to the notebooks that declare those parameters
+    (checked here first: a model that does not load stops the run before any notebook starts).
+    """
     import papermill
 
     if notebooks_dir is None:
@@ -77,10 +105,11 @@ def run_workbook(
     if not data_dir.is_dir():
         raise UserError(f"--data_dir {data_dir}: no such folder")
     params = notebook_parameters(mode, data_dir, figures_dir, out_dir / "results", device)
+    model_params = model_parameters(models, challenge_repo, model_ids)
     for folder in (out_dir / "executed", out_dir / "results", figures_dir):
         folder.mkdir(parents=True, exist_ok=True)
     summary: Dict[str, Any] = {"mode": mode, "device_info": describe_device(torch_device),
-                               "parameters": params, "notebooks": []}
+                               "parameters": {**params, **model_params}, "notebooks": []}
     failed = False
     for notebook in list_notebooks(notebooks_dir, only):
         row: Dict[str, Any] = {"notebook": notebook.name, "status": "skipped", "seconds": 0.0,
@@ -91,7 +120,9 @@ def run_workbook(
         print(f"== {notebook.name} ({mode})", flush=True)
         begin = time.perf_counter()
         try:
-            papermill.execute_notebook(str(notebook), row["executed"], parameters=params,
+            declared = papermill.inspect_notebook(str(notebook))
+            given = {**params, **{k: v for k, v in model_params.items() if k in declared}}
+            papermill.execute_notebook(str(notebook), row["executed"], parameters=given,
                                        cwd=str(notebooks_dir), progress_bar=True)
             row["status"] = "ok"
         except Exception as exc:  # papermill's execution error, or a kernel that died
@@ -117,11 +148,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--only", nargs="*", default=None, help="notebook name prefixes to run, e.g. 01 03")
     parser.add_argument("--out_dir", default="runs/workbook", help="executed notebooks, results and summary")
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="the models of notebooks 01, 03, 04, 04b: zoo names, .pth files, file.py:Class, JSON objects "
+                             "(default: each notebook's, the zoo's three)")
+    parser.add_argument("--challenge_repo", default=None, help="an NTIRE ESR challenge repository: its entries too")
+    parser.add_argument("--model_ids", nargs="+", type=int, default=None,
+                        help="entries of --challenge_repo (default: every one that loads)")
     return parser
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the workbook as the flags say; 0 when every notebook ran, 1 otherwise."""
     summary = run_workbook(mode=args.mode, data_dir=args.data_dir, device=args.device, only=args.only,
-                           out_dir=args.out_dir)
+                           out_dir=args.out_dir, models=args.models, challenge_repo=args.challenge_repo,
+                           model_ids=args.model_ids)
     return 0 if all(row["status"] == "ok" for row in summary["notebooks"]) else 1

@@ -7,7 +7,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["assert_figure_files", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
+__all__ = ["LOADING_2024", "assert_figure_files", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
+
+#: The entries of ../shared/ntire2024_esr that load on a CPU, with the data_range select_model gives them.
+LOADING_2024 = {0: 255.0, 1: 1.0, 3: 1.0, 4: 1.0, 10: 1.0, 13: 255.0, 15: 1.0, 16: 1.0, 21: 255.0, 22: 1.0,
+                23: 1.0, 24: 1.0, 26: 1.0, 38: 1.0, 39: 1.0}
 
 
 def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -117,6 +121,10 @@ _FAKE_TEST_DEMO = textwrap.dedent('''
         elif model_id == 7:
             import mamba_ssm
             name, data_range = f"{model_id:02}_Mamba", 1.0
+        elif model_id == 8:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_OwnForward", 255.0
+            model = Tiny()
         else:
             raise NotImplementedError(f"Model {model_id} is not implemented.")
         model.eval()
@@ -125,6 +133,26 @@ _FAKE_TEST_DEMO = textwrap.dedent('''
             v.requires_grad = False
         model = model.to(device)
         return model, name, data_range, tile
+
+
+    def forward(img_lq, model, tile=None):
+        return model(img_lq)
+
+
+    def forward_team08(img_lq, model, tile=None):
+        """Pads to a multiple of 8, forwards, crops (as the 2024 repository's forward_team34 does for 16)."""
+        h, w = img_lq.shape[-2:]
+        padded = torch.nn.functional.pad(img_lq, (0, (-w) % 8, 0, (-h) % 8), "reflect")
+        return model(padded)[..., : 4 * h, : 4 * w] + 1000.0
+
+
+    def run(model, model_name, data_range, tile, logger, device, args, mode="test"):
+        img_lr = torch.zeros(1, 3, 8, 8)
+        if args.model_id == 8:
+            img_sr = forward_team08(img_lr, model, tile)
+        else:
+            img_sr = forward(img_lr, model, tile)
+        return img_sr
 ''')
 
 
@@ -133,7 +161,8 @@ def write_fake_challenge_repo(folder: Path) -> Path:
 
     Entries: 0 loads (data_range 255); 1 has no model file; 2 has no checkpoint; 3 needs a package nobody
     has; 4 loads with weights_only=False; 5 loads strict=False (a missing and an unexpected key); 6 calls
-    ``.cuda()`` and imports torchvision.ops; 7 needs mamba_ssm (CUDA only).
+    ``.cuda()`` and imports torchvision.ops; 7 needs mamba_ssm (CUDA only); 8 is forwarded by ``run`` through
+    its own ``forward_team08`` (pad to 8, crop, plus 1000 to be seen).
     """
     (folder / "models").mkdir(parents=True)
     (folder / "model_zoo").mkdir()

@@ -19,6 +19,10 @@ device)`` registry keyed by ``--model_id``), ``models/teamXX_*.py`` and ``model_
 - says in one line why an entry cannot load: a missing file, a missing package (with the install
   command; CUDA-only packages say so), a checkpoint that needs a pickle load, an error of the entry.
 
+An entry that ``test_demo.py``'s ``run`` forwards through its own function (``if args.model_id == 34:
+forward_team34(...)``) is wrapped in :class:`RepositoryForward`, so that it is evaluated, timed and exported
+as the challenge ran it.
+
 ``select_model`` returns ``(model, name, data_range, tile)``; the name (e.g. ``38_SPAN``) is the
 entry's results key, ``data_range`` its input / output range (1.0 or 255.0), ``tile`` its tile size.
 """
@@ -44,7 +48,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 from slimrlfn.core.optional import install_hint
 
-__all__ = ["CUDA_ONLY_PACKAGES", "ChallengeEntry", "ChallengeRepo", "failure_reason"]
+__all__ = ["CUDA_ONLY_PACKAGES", "ChallengeEntry", "ChallengeRepo", "RepositoryForward", "failure_reason"]
 
 #: Packages that build CUDA kernels and have no CPU path: an entry that needs one cannot run on a CPU.
 CUDA_ONLY_PACKAGES = ("mamba_ssm", "causal_conv1d", "selective_scan", "flash_attn", "triton")
@@ -144,6 +148,20 @@ def _literal_strings(node: ast.AST) -> List[str]:
     return found
 
 
+class RepositoryForward(nn.Module):
+    """An entry whose ``test_demo.py`` runs it through its own function (e.g. ``forward_team34``: pad to the
+    window size, forward, crop): ``forward(x)`` is ``function(x, network)``, the network is ``.network``."""
+
+    def __init__(self, network: nn.Module, function: Any, name: str) -> None:
+        super().__init__()
+        self.network = network
+        self._function = function
+        self.function_name = name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._function(x, self.network)
+
+
 class ChallengeRepo:
     """An NTIRE ESR challenge repository at ``folder`` (``test_demo.py``, ``models/``, ``model_zoo/``)."""
 
@@ -165,6 +183,27 @@ class ChallengeRepo:
         self._select = select[0]
         self._branches = self._read_branches(self._select)
         self.reads_use_prune = any(isinstance(n, ast.Attribute) and n.attr == "use_prune" for n in ast.walk(self._select))
+        self.forwards = self._read_forwards(tree)
+
+    @staticmethod
+    def _read_forwards(tree: ast.Module) -> Dict[int, str]:
+        """``{model_id: function}`` for entries that ``run`` forwards through their own function
+        (``if args.model_id == 34: img_sr = forward_team34(...)``), read from its source."""
+        forwards: Dict[int, str] = {}
+        run = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "run"]
+        for node in ast.walk(run[0]) if run else []:
+            test = getattr(node, "test", None)
+            if not isinstance(node, ast.If) or not isinstance(test, ast.Compare) or len(test.ops) != 1:
+                continue
+            name = getattr(test.left, "attr", getattr(test.left, "id", None))
+            value = test.comparators[0]
+            if name != "model_id" or not isinstance(test.ops[0], ast.Eq) or not isinstance(value, ast.Constant):
+                continue
+            calls = [c.func.id for c in ast.walk(ast.Module(body=node.body, type_ignores=[]))
+                     if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]
+            if calls:
+                forwards[int(value.value)] = calls[0]
+        return forwards
 
     @staticmethod
     def _read_branches(select: ast.FunctionDef) -> Dict[int, ast.If]:
@@ -311,6 +350,8 @@ class ChallengeRepo:
         model = model.to(device).eval()
         for param in model.parameters():
             param.requires_grad_(False)
+        if model_id in self.forwards and hasattr(module, self.forwards[model_id]):
+            model = RepositoryForward(model, getattr(module, self.forwards[model_id]), self.forwards[model_id])
         return ChallengeEntry(model_id, str(name), float(data_range), None if tile is None else int(tile), model,
                               str(self.folder), self._non_strict, printed.getvalue())
 

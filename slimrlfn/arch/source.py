@@ -1,6 +1,6 @@
 """The one model resolver: whatever names a model -> the loaded model and its facts (:class:`ModelSpec`).
 
-Every command and notebook that takes a model goes through here. A model is one of four kinds:
+Every command and notebook that takes a model goes through here. A model is one of five kinds:
 
 - ``zoo``: a name of the official zoo (``rlfn``, ``slimrlfn``, ``slimrlfn_prune``), or an official
   ``model_id`` as in ``test_demo.py`` (0 RLFN, 21 SlimRLFN, ``use_prune`` SlimRLFN-prune); SHA-256 checked;
@@ -10,7 +10,9 @@ Every command and notebook that takes a model goes through here. A model is one 
   ``params_ema``), its ``data_range`` (1 or 255; default 1) (:mod:`slimrlfn.arch.external`);
 - ``challenge``: an entry of an NTIRE ESR challenge repository, ``challenge_repo`` + ``model_id``
   (+ ``use_prune``), loaded through that repository's own ``select_model`` (:mod:`slimrlfn.arch.challenge`),
-  which gives its name (the results key, e.g. ``38_SPAN``), ``data_range`` and ``tile``.
+  which gives its name (the results key, e.g. ``38_SPAN``), ``data_range`` and ``tile``;
+- ``derived``: a ``checkpoint`` whose JSON beside it is a derived-model record (a model of the last
+  two kinds with channels removed by ``slimrlfn prune``; :mod:`slimrlfn.arch.derived`).
 
 A :class:`ModelSpec` carries the model (eval mode, CPU; every checkpoint read with ``weights_only=True``),
 its architecture config (zoo and workbook checkpoints only), results key, label, ``data_range``,
@@ -31,6 +33,7 @@ import torch.nn as nn
 
 from slimrlfn.arch.challenge import ChallengeRepo
 from slimrlfn.arch.checkpoints import load_checkpoint
+from slimrlfn.arch.derived import is_derived, load_derived
 from slimrlfn.arch.external import build_external, check_sr_model, parse_kwargs
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.arch.zoo import ZOO, find_checkpoint, load_zoo_model, zoo_entry
@@ -52,7 +55,8 @@ _ARGUMENTS = ("model", "checkpoint", "config", "model_id", "use_prune", "name", 
 class ModelSpec:
     """A model ready to use: ``result_name`` is its key in results.json, ``label`` its display name.
 
-    ``kind`` is ``zoo``, ``checkpoint``, ``class`` or ``challenge``; ``path`` the file (or repository) its
+    ``kind`` is ``zoo``, ``checkpoint``, ``class``, ``challenge`` or ``derived`` (any model with channels
+    removed, :mod:`slimrlfn.arch.derived`); ``path`` the file (or repository) its
     weights came from (absolute); ``source`` what named it; ``config`` the workbook architecture config
     (None for the last two kinds); the model takes and gives values in [0, ``data_range``]; ``tile`` is
     the LR tile size of its evaluation (None: whole images); ``arguments`` rebuild it (:func:`resolve_model`);
@@ -167,6 +171,12 @@ def resolve_model(
     if checkpoint is not None:
         if model is not None or model_id is not None:
             raise UserError("--checkpoint: give either --checkpoint or --model/--model_id, not both")
+        if config is None and is_derived(checkpoint):  # any model with channels removed (slimrlfn prune)
+            net, record = load_derived(checkpoint, resolve_model)
+            label = name or record.get("label") or Path(checkpoint).stem
+            return ModelSpec(label, label, net, None, str(checkpoint), 4, {"derived_from": record["source"]}, "derived",
+                             str(Path(checkpoint).resolve()), float(record.get("data_range", 1.0)), record.get("tile"),
+                             arguments, min_size=1)
         net, resolved = load_checkpoint(checkpoint, config)
         stem = Path(checkpoint).stem
         return ModelSpec(name or stem, name or stem, net, resolved, str(checkpoint), resolved["upscale"],

@@ -292,9 +292,23 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
     more than ``tolerance`` (default :data:`slimrlfn.deploy.onnx.DEFAULT_TOLERANCE`). Other paths are not
     run here, so that their first call stays cold, unless ``measure_all`` (the benchmark) asks for
     the difference of every path. The model takes and gives values in [0, ``data_range``]; differences
-    are in [0, 255] units.
+    are in [0, 255] units. ``auto`` whose path cannot export the model, or runs it off by more than the
+    tolerance, falls back to ``eager`` (``details["auto_fallback"]`` says why).
     """
     resolved = resolve_backend(name, device)
+    if name == "auto" and resolved != "eager":
+        try:
+            return _build(resolved, name, model, device, example, tolerance, True, measure_all, data_range)
+        except Exception as exc:  # a model the default path cannot export or runs inexactly: eager is exact
+            backend = _build("eager", name, model, device, example, tolerance, check, measure_all, data_range)
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            backend.details["auto_fallback"] = f"{resolved}: {reason}"
+            return backend
+    return _build(resolved, name, model, device, example, tolerance, check, measure_all, data_range)
+
+
+def _build(resolved: str, name: str, model: nn.Module, device: torch.device, example: Optional[torch.Tensor],
+           tolerance: Optional[float], check: bool, measure_all: bool, data_range: float) -> Backend:
     spec = REGISTRY[resolved]
     eager_model = model
     model = copy.deepcopy(model).to(device).float().eval()

@@ -13,7 +13,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.data.sample import example_images
 from slimrlfn.deploy.backends import BACKENDS
 from slimrlfn.deploy.bench import DEFAULT_SIZES, compare_backends
-from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, MIN_OPSET, export_onnx
+from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, EXPORTERS, MIN_OPSET, export_onnx
 
 __all__ = ["add_backends_arguments", "add_export_arguments", "run_backends", "run_export"]
 
@@ -30,6 +30,11 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     parser.add_argument("--check_images", type=int, default=5, help="how many pairs of --check_data to use")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                         help="largest accepted |ONNX - eager| on the [0, 255] output")
+    parser.add_argument("--size", default=None,
+                        help="HxW: a file for this LR size only (for models whose operators depend on the input size, "
+                             "e.g. adaptive pooling to H/8); checked on centre crops of that size")
+    parser.add_argument("--exporter", default="torchscript", choices=EXPORTERS,
+                        help="torchscript (default) or dynamo (torch.export; needs onnxscript; knows FFTs)")
     return parser
 
 
@@ -42,11 +47,12 @@ def run_export(args: argparse.Namespace) -> int:
     spec = model_from_args(args)
     out = args.out or f"exports/{spec.result_name}.onnx"
     report = export_onnx(spec.model, out, example_images(args.check_data, limit=args.check_images), args.opset,
-                         args.tolerance, spec.scale, spec.source, spec.data_range)
+                         args.tolerance, spec.scale, spec.source, spec.data_range,
+                         None if args.size is None else parse_size(args.size, "--size"), args.exporter)
     psnr = (f", PSNR {report['psnr_onnx']:.4f} dB (eager {report['psnr_eager']:.4f})"
             if report["psnr_onnx"] is not None else "")
     runtimes = ", ".join(f"{name} {c['max_abs_diff']:.2e}" for name, c in report["checks"].items())
-    print(f"{out}: opset {report['opset']}, max abs difference to eager on the [0, 255] output over "
+    print(f"{out}: {report['exporter']} exporter, opset {report['opset']}, input {report['input_size']}, max abs difference to eager on the [0, 255] output over "
           f"{len(report['images'])} image(s): {runtimes}{psnr}; exported in {report['export_s']:.2f} s")
     return 0
 

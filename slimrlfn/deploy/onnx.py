@@ -1,7 +1,9 @@
 """ONNX export of any workbook model, checked against eager PyTorch on real images.
 
 The export uses PyTorch's TorchScript-based exporter (``torch.onnx.export(..., dynamo=False)``) at
-opset 17 or newer, with dynamic height and width (input ``lr`` of shape (1, 3, H, W), output ``sr`` of
+opset 17 or newer (or, with ``exporter="dynamo"``, the ``torch.export`` one, which needs onnxscript and
+knows FFTs), with dynamic height and width (or one fixed LR size, ``size``, for models whose operators
+depend on it) (input ``lr`` of shape (1, 3, H, W), output ``sr`` of
 shape (1, 3, 4H, 4W), float32 in [0, 255] like the models). :func:`verify_onnx` runs the exported
 file with an ONNX runtime (ONNX Runtime or OpenVINO, fp32, CPU) on real LR images and compares with
 eager: the largest absolute difference on the [0, 255] output and the average RGB PSNR of both (SR
@@ -19,13 +21,15 @@ differences; the checks therefore use real images.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import os
 import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -38,31 +42,63 @@ from slimrlfn.data.images import modcrop
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.metrics.quality import psnr
 
-__all__ = ["MIN_OPSET", "DEFAULT_TOLERANCE", "PSNR_TOLERANCE_DB", "check_runtimes", "export_onnx", "max_abs_difference",
-           "onnx_to_file", "verify_onnx"]
+__all__ = ["MIN_OPSET", "DEFAULT_TOLERANCE", "EXPORTERS", "PSNR_TOLERANCE_DB", "check_runtimes", "crop_images",
+           "export_onnx", "max_abs_difference", "onnx_to_file", "verify_onnx"]
 MIN_OPSET = 17
 DEFAULT_TOLERANCE = 1e-3  # max |backend - eager| on the [0, 255] output
 PSNR_TOLERANCE_DB = 1e-3
+EXPORTERS = ("torchscript", "dynamo")
 
 
 def onnx_to_file(model: nn.Module, path: PathLike, opset: int = MIN_OPSET, example_hw: Sequence[int] = (64, 64),
-                 data_range: float = 255.0) -> Path:
-    """Export ``model`` (CPU, fp32, eval) to ONNX at ``path`` with dynamic H and W; no check.
+                 data_range: float = 255.0, static: bool = False, exporter: str = "torchscript") -> Path:
+    """Export ``model`` (CPU, fp32, eval) to ONNX at ``path``; no check.
 
-    The input is named ``lr`` (1, 3, H, W), the output ``sr``; both float32 in [0, ``data_range``].
+    The input is named ``lr`` (1, 3, H, W), the output ``sr``; both float32 in [0, ``data_range``]. H and W
+    are dynamic unless ``static`` (then the file takes ``example_hw`` only: for models whose operators
+    depend on the input size, such as adaptive pooling to H/8 x W/8). ``exporter``: ``torchscript``
+    (``dynamo=False``) or ``dynamo`` (``torch.export``, needs onnxscript; opset 18 or newer; it knows FFTs).
     """
     if opset < MIN_OPSET:
         raise UserError(f"--opset {opset}: expected {MIN_OPSET} or newer")
+    if exporter not in EXPORTERS:
+        raise UserError(f"--exporter {exporter!r}: expected one of {', '.join(EXPORTERS)}")
     require_module("onnx", "onnx export")
     model = copy.deepcopy(model).to("cpu").float().eval()  # the caller's model stays where it is
     example = torch.rand(1, 3, *example_hw, generator=torch.Generator().manual_seed(0)) * data_range
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model, (example,), str(path), opset_version=opset, input_names=["lr"],
-                          output_names=["sr"], dynamic_axes={"lr": {2: "height", 3: "width"},
-                                                             "sr": {2: "out_height", 3: "out_width"}},
-                          dynamo=False)
+        if exporter == "dynamo":
+            require_module("onnxscript", "onnx export --exporter dynamo")
+            dims = None if static else ({2: torch.export.Dim("height", min=8, max=4096),
+                                         3: torch.export.Dim("width", min=8, max=4096)},)
+            with contextlib.redirect_stdout(io.StringIO()):
+                torch.onnx.export(model, (example,), str(path), opset_version=max(opset, 18), input_names=["lr"],
+                                  output_names=["sr"], dynamic_shapes=dims, dynamo=True, verbose=False)
+        else:
+            axes = None if static else {"lr": {2: "height", 3: "width"}, "sr": {2: "out_height", 3: "out_width"}}
+            torch.onnx.export(model, (example,), str(path), opset_version=opset, input_names=["lr"],
+                              output_names=["sr"], dynamic_axes=axes, dynamo=False)
     return Path(path)
+
+
+def crop_images(images: Sequence[Dict[str, Any]], size: Sequence[int], scale: int = 4) -> List[Dict[str, Any]]:
+    """The centre ``size`` (H, W) window of each LR image and the matching ``scale`` x window of its HR.
+
+    UserError naming the image when its LR is smaller than ``size``.
+    """
+    height, width = size
+    cropped = []
+    for image in images:
+        lr_h, lr_w = image["lr"].shape[:2]
+        if lr_h < height or lr_w < width:
+            raise UserError(f"--size {height}x{width}: check image {image['name']} is only {lr_h}x{lr_w} (LR)")
+        top, left = (lr_h - height) // 2, (lr_w - width) // 2
+        hr = image.get("hr")
+        if hr is not None:
+            hr = modcrop(hr, scale)[top * scale:(top + height) * scale, left * scale:(left + width) * scale]
+        cropped.append({**image, "lr": image["lr"][top:top + height, left:left + width], "hr": hr})
+    return cropped
 
 
 def max_abs_difference(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -125,6 +161,18 @@ def verify_onnx(path: PathLike, model: nn.Module, images: Sequence[Dict[str, Any
             "psnr_onnx": psnr_onnx, "psnr_diff_db": abs(psnr_eager - psnr_onnx) if with_hr else None, "images": rows}
 
 
+def _checked(path: PathLike, model: nn.Module, images: Sequence[Dict[str, Any]], scale: int, runtime: str,
+             data_range: float) -> Dict[str, Any]:
+    """:func:`verify_onnx`, or ``{"runtime", "error"}`` (one line) when the runtime cannot load or run the file."""
+    try:
+        return verify_onnx(path, model, images, scale, runtime, data_range)
+    except UserError:
+        raise
+    except Exception as exc:  # e.g. OpenVINO without a converter for an operator of the file
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return {"runtime": runtime, "error": f"cannot run it ({type(exc).__name__}: {lines[-1][:200] if lines else ''})"}
+
+
 def _passes(check: Dict[str, Any], tolerance: float) -> bool:
     return check["max_abs_diff"] <= tolerance and (check["psnr_diff_db"] is None
                                                    or check["psnr_diff_db"] <= PSNR_TOLERANCE_DB)
@@ -132,8 +180,12 @@ def _passes(check: Dict[str, Any], tolerance: float) -> bool:
 
 def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str, Any]], opset: int = MIN_OPSET,
                 tolerance: float = DEFAULT_TOLERANCE, scale: int = 4, source: str = "",
-                data_range: float = 255.0) -> Dict[str, Any]:
+                data_range: float = 255.0, size: Optional[Sequence[int]] = None,
+                exporter: str = "torchscript") -> Dict[str, Any]:
     """Export, check against eager on ``images``, and keep the file only if it passes.
+
+    ``size`` (H, W): a file for that LR size only (:func:`onnx_to_file` ``static``), checked on the centre
+    windows of that size of ``images`` (:func:`crop_images`); None: dynamic H and W, whole images.
 
     Writes ``out_path`` (ONNX) and ``out_path + '.json'`` (the check, opset, source, export seconds).
     Raises UserError (one line, nothing written) when the largest difference exceeds ``tolerance``
@@ -144,23 +196,30 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
         raise UserError(f"--out {out_path}: expected a file name ending in .onnx")
     if not images:
         raise UserError("export check: no images to compare eager and ONNX on")
+    if size is not None:
+        images = crop_images(images, size, scale)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     handle, staged = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".partial", dir=out_path.parent)
     os.close(handle)
     try:
         begin = time.perf_counter()
         try:
-            onnx_to_file(model, staged, opset, data_range=data_range)
+            onnx_to_file(model, staged, opset, size or (64, 64), data_range, size is not None, exporter)
         except UserError:
             raise
         except Exception as exc:  # an operator the exporter does not know, a dynamic shape it cannot trace
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"{out_path}: the model cannot be exported to ONNX ({type(exc).__name__}: {first})") from None
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            hints = [h for h, given in (("--size HxW (a file for one input size)", size is not None),
+                                        ("--exporter dynamo", exporter == "dynamo")) if not given]
+            hint = f"; try {' or '.join(hints)}" if hints else ""
+            raise UserError(f"{out_path}: the model cannot be exported to ONNX by the {exporter} exporter "
+                            f"({type(exc).__name__}: {first}){hint}") from None
         export_s = time.perf_counter() - begin
-        checks = [verify_onnx(staged, model, images, scale, runtime, data_range) for runtime in check_runtimes()]
-        passing = [c for c in checks if _passes(c, tolerance)]
+        checks = [_checked(staged, model, images, scale, runtime, data_range) for runtime in check_runtimes()]
+        passing = [c for c in checks if "error" not in c and _passes(c, tolerance)]
         if not passing:
-            worst = "; ".join(f"{c['runtime']}: max abs difference to eager {c['max_abs_diff']:.3g}"
+            worst = "; ".join(f"{c['runtime']}: {c['error']}" if "error" in c else
+                              f"{c['runtime']}: max abs difference to eager {c['max_abs_diff']:.3g}"
                               + ("" if c["psnr_diff_db"] is None else f", PSNR differs by {c['psnr_diff_db']:.2g} dB")
                               for c in checks)
             raise UserError(f"{out_path}: the export is not exact, refused (tolerance {tolerance:g} on the [0, 255] "
@@ -170,10 +229,14 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
     finally:
         if os.path.exists(staged):
             os.remove(staged)
-    report = {"format": "onnx", "opset": opset, "source": source, "export_s": export_s, "tolerance": tolerance,
-              "input": f"lr: float32 (1, 3, H, W) in [0, {data_range:g}]",
-              "output": f"sr: float32 (1, 3, {scale}H, {scale}W) in [0, {data_range:g}]", "data_range": data_range,
-              **check, "checks": {c["runtime"]: {k: c[k] for k in ("max_abs_diff", "psnr_onnx", "psnr_diff_db")}
-                                  for c in checks}}
+    h, w = ("H", "W") if size is None else size
+    out_h, out_w = (f"{scale}H", f"{scale}W") if size is None else (scale * size[0], scale * size[1])
+    report = {"format": "onnx", "opset": opset if exporter == "torchscript" else max(opset, 18), "exporter": exporter,
+              "source": source, "export_s": export_s, "tolerance": tolerance,
+              "input_size": "dynamic" if size is None else f"{size[0]}x{size[1]}",
+              "input": f"lr: float32 (1, 3, {h}, {w}) in [0, {data_range:g}]",
+              "output": f"sr: float32 (1, 3, {out_h}, {out_w}) in [0, {data_range:g}]", "data_range": data_range,
+              **check, "checks": {c["runtime"]: {k: c.get(k) for k in ("max_abs_diff", "psnr_onnx", "psnr_diff_db", "error")
+                                                     if k in c} for c in checks}}
     atomic_write_json(str(out_path) + ".json", report)
     return report

@@ -175,6 +175,7 @@ def evaluate(
     counts = profile_model(model)
     entry.update({k: counts[k] for k in ("activations", "num_conv", "flops", "num_parameters")})
     entry["macs_ptflops_pytorch"] = counts["macs_ptflops_pytorch"]
+    entry["fvcore_skipped"], entry["fvcore_uncounted"] = counts["fvcore_skipped"], counts["fvcore_uncounted"]
     entry.update({"model": spec.label, "source": spec.source, "config": spec.config, "scale": spec.scale,
                   "data_range": spec.data_range, "kind": spec.kind, **spec.extra,
                    "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),

@@ -225,7 +225,7 @@ def _memory(entry: Optional[Mapping[str, Any]]) -> Value:
 def _score(runtime: Value, baseline_runtime: Optional[Value], counts: Mapping[str, Any],
            baseline_counts: Optional[Mapping[str, Any]]) -> Value:
     if baseline_counts is None or baseline_runtime is None:
-        return Value(None, note="no RLFN (the score's baseline) among notebook 01's models")
+        return Value(None, note="no RLFN (the score's baseline; or a challenge's 00_ entry) among notebook 01's models")
     if runtime.value is None:
         return Value(None, measured_on=runtime.measured_on, note="no runtime for this model (see the runtime row)")
     if baseline_runtime.value is None:
@@ -259,13 +259,17 @@ def _remarks(inputs: FactsheetInputs, quick: bool) -> List[str]:
     return remarks
 
 
-def _baseline(configs: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
-    """The label of RLFN among notebook 01's models (arch 'rlfn'), if any."""
-    return next((label for label, config in configs.items() if config.get("arch") == "rlfn"), None)
+def _baseline(configs: Mapping[str, Mapping[str, Any]], labels: Iterable[str]) -> Optional[str]:
+    """The score's baseline among notebook 01's counted ``labels``: RLFN (a config with arch 'rlfn'), else a challenge
+    repository's entry 0 (the organisers' baseline, named ``00_...``); None when there is neither."""
+    labels = list(labels)
+    rlfn = next((label for label, config in configs.items() if config.get("arch") == "rlfn" and label in labels), None)
+    return rlfn or next((label for label in labels if str(label).startswith("00_")), None)
 
 
 def gather(inputs: FactsheetInputs) -> Factsheet:
-    """The factsheet's values for every model of notebook 01 (RLFN, SlimRLFN, SlimRLFN-prune)."""
+    """The factsheet's values for every model of notebook 01 (by default RLFN, SlimRLFN, SlimRLFN-prune; any
+    model of its ``models`` / ``challenge_repo`` parameters)."""
     counts = {row["model"]: row for row in inputs.model_definition["counts"]}
     entries = {entry.get("model", name): entry for name, entry in inputs.eval_results.items()}
     timed = {entry["label"]: entry for entry in inputs.timing["cold_warm"].values()}
@@ -273,7 +277,7 @@ def gather(inputs: FactsheetInputs) -> Factsheet:
     splits = inputs.evaluation["splits"]
     quick = bool(inputs.model_definition.get("quick") or inputs.pruning.get("quick")
                  or inputs.evaluation.get("quick") or inputs.timing.get("mode") == "quick")
-    baseline = _baseline(inputs.model_definition["configs"])
+    baseline = _baseline(inputs.model_definition["configs"], counts)
     base_counts = counts.get(baseline) if baseline else None
     base_runtime = {key: _runtime(timed.get(baseline), key, timing_device) for key in ("cold", "warm")} \
         if baseline else {"cold": None, "warm": None}

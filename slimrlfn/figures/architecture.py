@@ -96,7 +96,8 @@ def counts_figure(
     """Parameters (M), compute (G: fvcore FLOPs and ptflops MACs, grouped) and activations (M) per model.
 
     ``rows`` are :func:`slimrlfn.metrics.counts.profile_model` dicts with a ``model`` label added. A compute
-    series is drawn only when every row has its key (``flops`` is required).
+    series is drawn only when every row has a value for it (``flops`` is required; ptflops gives None for a
+    model it cannot count).
     """
     if not rows:
         raise ValueError("counts_figure needs at least one row")
@@ -107,8 +108,9 @@ def counts_figure(
     labels = [str(row["model"]) for row in rows]
     shape = rows[0].get("input_shape", [1, 3, 256, 256])
     shape_text = "x".join(str(s) for s in shape)
-    series = [(key, name) for key, name in _COMPUTE_SERIES if all(key in row for row in rows)]
-    fig = Figure(figsize=(3.2 + 1.3 * len(rows) * (1 + len(series) / 2), 3.8), layout="constrained")
+    series = [(key, name) for key, name in _COMPUTE_SERIES if all(row.get(key) is not None for row in rows)]
+    width = min(3.2 + 1.3 * len(rows) * (1 + len(series) / 2), 26.0)  # a whole challenge field stays on a page
+    fig = Figure(figsize=(width, 3.8), layout="constrained")
     ax_params, ax_compute, ax_acts = fig.subplots(1, 3, width_ratios=[1, 1 + len(series) / 2, 1])
     x = np.arange(len(rows))
     colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(rows))]

@@ -13,9 +13,22 @@ import numpy as np
 from slimrlfn.core.files import PathLike
 from slimrlfn.figures.style import save_figure, split_stem
 
-__all__ = ["plot_flops_vs_speedup", "plot_backend_cold_warm", "speedups"]
+__all__ = ["baseline_model", "plot_flops_vs_speedup", "plot_backend_cold_warm", "speedups"]
 
 BASELINE = "rlfn"
+
+
+def baseline_model(document: Dict[str, Any]) -> Optional[str]:
+    """The model key the speed-ups are relative to: ``rlfn`` (the zoo's), else a challenge's ``00_`` entry
+    (the organisers' baseline, id 0), else the first model measured; None when nothing was."""
+    models = list(dict.fromkeys(r["model"] for r in document["rows"]))
+    if BASELINE in models:
+        return BASELINE
+    return next((m for m in models if str(m).startswith("00_")), models[0] if models else None)
+
+
+def _label_of(document: Dict[str, Any], model: Optional[str]) -> str:
+    return next((r["label"] for r in document["rows"] if r["model"] == model), str(model))
 
 
 def _device_text(document: Dict[str, Any]) -> str:
@@ -44,13 +57,15 @@ def _sizes(document: Dict[str, Any]) -> List[List[int]]:
 
 
 def speedups(document: Dict[str, Any], size: List[int]) -> List[Dict[str, Any]]:
-    """Per backend and model at ``size``: FLOPs reduction and speed-up relative to RLFN on the same backend.
+    """Per backend and model at ``size``: FLOPs reduction and speed-up relative to the baseline
+    (:func:`baseline_model`, RLFN by default) on the same backend.
 
-    ``flops_reduction`` = 1 - FLOPs / FLOPs(RLFN) (0..1); ``speedup`` = median(RLFN) / median(model).
-    Empty when RLFN was not measured at that size.
+    ``flops_reduction`` = 1 - FLOPs / FLOPs(baseline) (0..1); ``speedup`` = median(baseline) / median(model).
+    Empty when the baseline was not measured at that size.
     """
+    baseline = baseline_model(document)
     rows = [r for r in document["rows"] if list(r["size"]) == list(size)]
-    base = {r["backend"]: r for r in rows if r["model"] == BASELINE}
+    base = {r["backend"]: r for r in rows if r["model"] == baseline}
     return [{"backend": r["backend"], "resolved": r["resolved"], "model": r["model"], "label": r["label"],
              "flops_reduction": 1.0 - r["flops_g"] / base[r["backend"]]["flops_g"],
              "speedup": base[r["backend"]]["median_ms"] / r["median_ms"]}
@@ -58,15 +73,17 @@ def speedups(document: Dict[str, Any], size: List[int]) -> List[Dict[str, Any]]:
 
 
 def plot_flops_vs_speedup(document: Dict[str, Any], path: Optional[PathLike] = None) -> Any:
-    """One panel per input size: FLOPs reduction vs RLFN [%] against the speed-up reached [x], per backend.
+    """One panel per input size: FLOPs reduction vs the baseline [%] against the speed-up reached [x], per backend.
 
     The dashed line is the speed-up FLOPs alone would promise (1 / (1 - reduction)).
     """
     import matplotlib.pyplot as plt
 
     sizes = [s for s in _sizes(document) if speedups(document, s)]
+    baseline = baseline_model(document)
     if not sizes:
-        raise ValueError("plot_flops_vs_speedup: RLFN (the baseline) was not measured")
+        raise ValueError("plot_flops_vs_speedup: no model was measured")
+    base_label = _label_of(document, baseline)
     fig, axes = plt.subplots(1, len(sizes), figsize=(5.2 * len(sizes), 4.2), squeeze=False)
     for ax, size in zip(axes[0], sizes):
         points = speedups(document, size)
@@ -77,13 +94,13 @@ def plot_flops_vs_speedup(document: Dict[str, Any], path: Optional[PathLike] = N
             label = backend if mine[0]["resolved"] == backend else f"{backend} ({mine[0]['resolved']})"
             ax.plot([p["flops_reduction"] * 100 for p in mine], [p["speedup"] for p in mine], "o-", label=label)
         # each model sits at one FLOPs reduction whatever the backend: name it once, on a dotted line
-        for model, p in {p["model"]: p for p in points if p["model"] != BASELINE}.items():
+        for model, p in {p["model"]: p for p in points if p["model"] != baseline}.items():
             ax.axvline(p["flops_reduction"] * 100, color="0.75", lw=0.8, ls=":", zorder=0)
             ax.text(p["flops_reduction"] * 100, 0.02, f"{p['label']} ", rotation=90, fontsize=7, ha="right", va="bottom",
                     color="0.35", transform=ax.get_xaxis_transform())
         ax.axhline(1.0, color="0.7", lw=0.8)
-        ax.set_xlabel("FLOPs reduction vs RLFN [%]")
-        ax.set_ylabel("speed-up vs RLFN on the same backend [x]")
+        ax.set_xlabel(f"FLOPs reduction vs {base_label} [%]")
+        ax.set_ylabel(f"speed-up vs {base_label} on the same backend [x]")
         ax.set_title(f"LR {size[0]}x{size[1]}")
         ax.legend(fontsize=7, loc="upper left")
     return _finish(fig, document, "FLOPs saved vs time saved, per inference path", path)

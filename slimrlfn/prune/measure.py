@@ -49,8 +49,10 @@ def paired_latency(
     runs: int = 5,
     warmup: int = 1,
     seed: int = 0,
+    data_range: float = 255.0,
 ) -> Dict[str, Any]:
-    """Forward latency (ms) of ``model`` and, alternating with it, of ``baseline`` on one (1, 3, size, size) input.
+    """Forward latency (ms) of ``model`` and, alternating with it, of ``baseline`` on one (1, 3, size, size) input
+    in [0, ``data_range``].
 
     Returns the medians over the ``runs`` timed samples after ``warmup`` (``latency_ms``,
     ``baseline_latency_ms``), their minima (``latency_min_ms``, ``baseline_min_ms``: other load
@@ -62,8 +64,8 @@ def paired_latency(
         raise ValueError(f"need runs >= 1 and warmup >= 0, got runs={runs}, warmup={warmup}")
     timer = make_timer(device)
     generator = torch.Generator().manual_seed(seed)
-    in_channels = model.conv_1.in_channels
-    x = (torch.rand(1, in_channels, size, size, generator=generator) * 255.0).to(device)
+    in_channels = getattr(getattr(model, "conv_1", None), "in_channels", 3)  # any SR model: RGB
+    x = (torch.rand(1, in_channels, size, size, generator=generator) * data_range).to(device)
     models = [("model", model.to(device).eval())]
     if baseline is not None:
         models.append(("baseline", baseline.to(device).eval()))

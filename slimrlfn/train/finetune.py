@@ -49,6 +49,7 @@ def finetune(
     progress: bool = True,
     desc: str = "fine-tune",
     data_range: float = 255.0,
+    inference_mode: bool = False,
 ) -> Dict[str, Any]:
     """Fine-tune ``model`` in place: L1 to HR + ``distill_weight`` x L1 to ``teacher``, Adam, cosine decay.
 
@@ -56,13 +57,17 @@ def finetune(
     (:class:`slimrlfn.data.patches.PatchDataset`); iteration ``t`` uses patches
     ``first_patch + t * batch_size ..``. Stops after ``iterations`` or ``max_seconds`` (the cosine
     follows whichever is closer to its end). ``model`` and ``teacher`` take and give [0, ``data_range``].
+    ``inference_mode``: train the model in ``eval()`` mode, through its inference path (a pruned model of
+    :mod:`slimrlfn.prune.anymodel`, whose training branches were not pruned; BatchNorm statistics frozen).
     Returns iterations done, seconds and losses.
     """
     device = torch.device(device)
     loss_fn = SRLoss("l1", "l1", distill_weight if teacher is not None else 0.0, data_range=data_range)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
     step = TrainStep(model, optimizer, loss_fn, device, teacher=teacher if distill_weight else None)
-    model.train()
+    model.train(not inference_mode)
+    for param in model.parameters():  # a loaded entry comes with requires_grad off
+        param.requires_grad_(True)
     losses: List[float] = []
     begin = time.perf_counter()
     done = 0

@@ -10,17 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-from slimrlfn.arch.challenge import ChallengeRepo
+from slimrlfn.arch.challenge import ChallengeRepo, RepositoryForward
 from slimrlfn.arch.source import model_from_reference, resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.images import modcrop, read_image
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.metrics.quality import psnr_rgb_and_y
+from tests.helpers import LOADING_2024
 
 
 def test_the_ids_come_from_select_model(fake_repo):
     repo = ChallengeRepo(fake_repo)
-    assert repo.ids() == list(range(8)) and not repo.reads_use_prune
+    assert repo.ids() == list(range(9)) and not repo.reads_use_prune and repo.forwards == {8: "forward_team08"}
 
 
 def test_an_entry_loads_through_its_own_code(fake_repo):
@@ -61,6 +62,16 @@ def test_cuda_calls_stay_on_the_cpu_and_torchvision_may_be_missing(fake_repo):
     assert entry.model.fused and entry.model.body.weight.device.type == "cpu"
 
 
+def test_an_entry_with_its_own_forward_in_run_is_forwarded_by_it(fake_repo):
+    entry = ChallengeRepo(fake_repo).load(8)
+    assert isinstance(entry.model, RepositoryForward) and entry.model.function_name == "forward_team08"
+    x = torch.rand(1, 3, 10, 13)
+    out = entry.model(x)
+    assert out.shape == (1, 3, 40, 52) and torch.allclose(out[..., :4, :4] - 1000, entry.model.network(
+        torch.nn.functional.pad(x, (0, 3, 0, 6), "reflect"))[..., :4, :4], atol=1e-3)
+    assert not isinstance(ChallengeRepo(fake_repo).load(0).model, RepositoryForward)
+
+
 def test_the_spec_of_an_entry_and_its_reference(fake_repo):
     spec = resolve_model(challenge_repo=fake_repo, model_id=0)
     assert (spec.kind, spec.result_name, spec.data_range, spec.config, spec.min_size) == \
@@ -71,7 +82,7 @@ def test_the_spec_of_an_entry_and_its_reference(fake_repo):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (dict(model_id=99), r"--model_id 99: .* has no entry 99; it has 0, 1, 2, 3, 4, 5, 6, 7"),
+    (dict(model_id=99), r"--model_id 99: .* has no entry 99; it has 0, 1, 2, 3, 4, 5, 6, 7, 8"),
     (dict(), r"--challenge_repo: give --model_id N"),
     (dict(model_id=0, use_prune=True), r"--use_prune: .* does not read args.use_prune"),
     (dict(model_id=0, kwargs='{"a": 1}'), r"--kwargs: only for a model class"),
@@ -96,9 +107,6 @@ def test_a_folder_that_is_no_challenge_repository(tmp_path):
 
 
 # -- the NTIRE 2024 ESR repository, as its users clone it -----------------------------------------
-
-LOADING_2024 = {0: 255.0, 1: 1.0, 3: 1.0, 4: 1.0, 10: 1.0, 13: 255.0, 15: 1.0, 16: 1.0, 21: 255.0, 22: 1.0,
-                23: 1.0, 24: 1.0, 26: 1.0, 38: 1.0, 39: 1.0}
 
 
 def test_the_2024_repository_entries(esr_repo):

@@ -18,7 +18,7 @@ def user_model(tmp_path):
 def test_models_lists_every_entry_with_why_not(fake_repo, capsys):
     assert main(["models", "--challenge_repo", str(fake_repo)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith("test_demo.py: 8 entries, 3 load")
+    assert lines[0].endswith("test_demo.py: 9 entries, 4 load")
     rows = {int(line.split()[0]): line for line in lines[2:]}
     assert "00_Tiny" in rows[0] and "255" in rows[0] and "0.0013" in rows[0] and rows[0].endswith("ok")
     assert "no: missing file models/team01_Gone.py" in rows[1]
@@ -66,7 +66,7 @@ def test_time_a_challenge_repository_skips_what_cannot_load(fake_repo, tiny_pair
                  "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "skipped entry 1: missing file models/team01_Gone.py" in err and "skipped entry 7" in err
-    assert [m["label"] for m in json.loads(out.read_text())["models"]] == ["00_Tiny", "05_Partial", "06_CudaFuse"]
+    assert [m["label"] for m in json.loads(out.read_text())["models"]] == ["00_Tiny", "05_Partial", "06_CudaFuse", "08_OwnForward"]
 
 
 def test_time_a_user_class_in_separate_processes(user_model, tiny_pairs, tmp_path):

@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 #: The parameters every workbook notebook takes first (slimrlfn.workbook.notebook_parameters).
 WORKBOOK_PARAMETERS = ["quick", "data_dir", "figures_dir", "results_dir", "device"]
+#: The model parameters that notebooks 01, 03, 04 and 04b take next (slimrlfn.workbook.model_parameters).
+MODEL_PARAMETERS = ["models", "challenge_repo", "model_ids"]
 
 
 def parameters_cell(name: str) -> Any:

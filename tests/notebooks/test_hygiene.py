@@ -5,7 +5,14 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.notebooks.harness import NOTEBOOKS, REPO, WORKBOOK_PARAMETERS, parameter_names, parameters_cell
+from tests.notebooks.harness import (
+    MODEL_PARAMETERS,
+    NOTEBOOKS,
+    REPO,
+    WORKBOOK_PARAMETERS,
+    parameter_names,
+    parameters_cell,
+)
 
 PARAMETER_NAMES = WORKBOOK_PARAMETERS
 
@@ -43,10 +50,18 @@ def test_the_parameters_are_the_workbook_ones_first_typed_and_commented(path):
     assert [p.name for p in parsed] == names and all(p.help for p in parsed)
 
 
-@pytest.mark.parametrize("name", ["01_model_definition.ipynb", "01b_reparameterization.ipynb", "03_evaluation.ipynb",
-                                  "05_factsheet.ipynb"])
+@pytest.mark.parametrize("name", ["01b_reparameterization.ipynb", "05_factsheet.ipynb"])
 def test_these_take_only_the_workbook_parameters(name):
     assert parameter_names(name) == PARAMETER_NAMES
+
+
+@pytest.mark.parametrize("name", ["01_model_definition.ipynb", "03_evaluation.ipynb", "04_warmup_timing_study.ipynb",
+                                  "04b_deployment_backends.ipynb"])
+def test_these_take_the_models_next(name):
+    names = parameter_names(name)
+    assert names[:8] == PARAMETER_NAMES + MODEL_PARAMETERS
+    if name.startswith(("01_", "03_")):
+        assert names == PARAMETER_NAMES + MODEL_PARAMETERS
 
 
 def test_the_clean_check_covers_every_workbook_notebook():

@@ -1,0 +1,185 @@
+"""Which channels of any SR network can go: Torch-Pruning groups, tried one by one, and the lowest-L1 choice.
+
+For models outside RLFN / SlimRLFN (a user's class, a challenge entry). :class:`AnyModelGroups` traces
+the model's inference path (:func:`slimrlfn.arch.derived.trace_graph`, pixel shuffles regrouped by r^2)
+and makes a *unit* of every group whose root is a ``Conv2d``'s output channels, named by that conv
+(e.g. ``block_1.c1_r.eval_conv``). A unit whose group reaches a pixel shuffle loses whole blocks of
+r^2 channels (``block``).
+
+**Trials.** Each candidate unit is pruned by one block on a copy and kept only when the copy runs,
+gives an output of the same shape and finite values, and keeps its smaller weights after a forward.
+Anything else is left alone with the reason: channels that reach the model's output (the last conv
+before the x4 shuffle), a module that re-fuses its weights from training branches at every forward,
+a grouped conv or an attention split whose sizes the channels cannot leave.
+
+:func:`prune_any` removes a share of every unit's channels (lowest group L1 norm first) and refuses,
+in one line naming the blocking layer, a model none of whose units can lose a channel. The result
+is the same class with smaller layers, meant for inference mode: training branches that the inference
+path does not use are not pruned (fine-tune in inference mode,
+:func:`slimrlfn.train.finetune.finetune` with ``inference_mode=True``).
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch_pruning as tp
+
+from slimrlfn.arch.derived import TRACE_SIDE, example_input, first_line, remove_channels, trace_graph
+from slimrlfn.core.errors import UserError
+
+__all__ = ["AnyModelGroups", "AnyUnit", "prune_any"]
+
+
+@dataclass
+class AnyUnit:
+    """A prunable group: ``name`` its root conv, ``width`` its channels, removed in multiples of ``block``."""
+
+    name: str
+    width: int
+    block: int = 1
+
+
+class AnyModelGroups:
+    """The dependency graph of ``model`` (changed in place by :meth:`prune`), its units and what is left alone.
+
+    ``units``: name -> :class:`AnyUnit` (module order); ``left_alone``: root conv name -> reason (one line).
+    ``names``: restrict the candidates to these convs (e.g. the units found before, for a later step);
+    ``trial=False`` skips the trials.
+    """
+
+    def __init__(self, model: nn.Module, data_range: float = 1.0, side: int = TRACE_SIDE, trial: bool = True,
+                 names: Optional[Sequence[str]] = None) -> None:
+        self.model, self.data_range, self.side = model.eval(), float(data_range), int(side)
+        self.graph, shuffle_inputs = trace_graph(model, self.data_range, self.side)
+        module_names = {module: name for name, module in model.named_modules()}
+        self.units: Dict[str, AnyUnit] = {}
+        self.left_alone: Dict[str, str] = {}
+        with torch.no_grad():
+            shape = model(example_input(model, self.data_range, self.side)).shape
+        for root, block in self._candidates(module_names, shuffle_inputs):
+            name = module_names[root]
+            if names is not None and name not in names:
+                continue
+            reason = self._trial(name, block, shape) if trial else None
+            if reason is None:
+                self.units[name] = AnyUnit(name, root.out_channels, block)
+            else:
+                self.left_alone[name] = reason
+
+    def _candidates(self, names: Mapping[nn.Module, str], shuffle_inputs: Mapping[nn.Module, int]) -> List[Tuple[nn.Conv2d, int]]:
+        """One group per conv root (module order) with its block: r^2 when the group removes output channels
+        of a module that feeds a pixel shuffle of factor r, else 1."""
+        order = {module: i for i, module in enumerate(names)}
+        found: Dict[nn.Module, int] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            groups = list(self.graph.get_all_groups(root_module_types=[nn.Conv2d]))
+        for group in groups:
+            root = group[0].dep.target.module
+            if not isinstance(root, nn.Conv2d) or root in found or root not in names:
+                continue
+            producers = {item.dep.target.module for item in group if self.graph.is_out_channel_pruning_fn(item.dep.handler)}
+            found[root] = max([shuffle_inputs[m] for m in producers if m in shuffle_inputs] or [1])
+        return sorted(found.items(), key=lambda pair: order[pair[0]])
+
+    def _trial(self, name: str, block: int, shape: torch.Size) -> Optional[str]:
+        """None when removing one block of unit ``name`` works on a copy; else why not (one line)."""
+        work = copy.deepcopy(self.model)
+        width = dict(work.named_modules())[name].out_channels
+        if width <= block:
+            return f"only {width} channel(s), removed in blocks of {block}"
+        try:
+            graph, _ = trace_graph(work, self.data_range, self.side)
+            remove_channels(work, graph, {name: list(range(block))})
+            with torch.no_grad():
+                out = work(example_input(work, self.data_range, self.side))
+        except UserError as exc:
+            return str(exc)
+        except Exception as exc:  # an operator whose channels cannot change alone (groups, heads, splits)
+            return f"the model fails without a channel of it ({first_line(exc)})"
+        if out.shape != shape:
+            return (f"its channels reach the model's output (shape {list(out.shape)} instead of {list(shape)}"
+                    + (f", through a pixel shuffle of {block} channels per output channel)" if block > 1 else ")"))
+        if not torch.isfinite(out).all():
+            return "the model gives non-finite values without a channel of it"
+        if dict(work.named_modules())[name].weight.shape[0] != width - block:
+            return "its module rewrites the weights in forward (a reparameterized block fusing its training branches)"
+        return None
+
+    def prune(self, removal: Mapping[str, Sequence[int]]) -> None:
+        """Remove channels ``removal[unit]`` (indices into its current width) from ``self.model`` in place.
+
+        ValueError for an unknown unit, indices out of range or all of them, or a count that is not a
+        multiple of the unit's block.
+        """
+        for name, idxs in removal.items():
+            if name not in self.units:
+                raise ValueError(f"unknown unit {name!r}; the prunable units are {sorted(self.units)}")
+            if len(set(idxs)) % self.units[name].block:
+                raise ValueError(f"unit {name}: {len(set(idxs))} channels, expected a multiple of {self.units[name].block}")
+        remove_channels(self.model, self.graph, removal)
+
+    def scores(self, name: str) -> torch.Tensor:
+        """L1 importance of each channel of unit ``name`` over its whole group (group norm), shape (width,)."""
+        root = dict(self.model.named_modules())[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            group = self.graph.get_pruning_group(root, tp.prune_conv_out_channels, idxs=list(range(root.out_channels)))
+            return tp.importance.GroupMagnitudeImportance(p=1)(group).detach().float().cpu()
+
+    def lowest(self, name: str, count: int) -> List[int]:
+        """The ``count`` least important channels of unit ``name`` (whole blocks when the unit has them)."""
+        unit = self.units[name]
+        scores = self.scores(name)
+        if unit.block > 1:
+            blocks = torch.argsort(scores.view(-1, unit.block).sum(dim=1))[: count // unit.block].tolist()
+            return sorted(b * unit.block + k for b in blocks for k in range(unit.block))
+        return sorted(torch.argsort(scores)[:count].tolist())
+
+
+def _blocking(left_alone: Mapping[str, str], model: nn.Module) -> str:
+    """The left-alone conv with the most channels and its reason (the layer a user would want pruned)."""
+    modules = dict(model.named_modules())
+    if not left_alone:
+        return "no conv roots a channel group"
+    name = max(left_alone, key=lambda n: modules[n].out_channels)
+    return f"{name}: {left_alone[name]}"
+
+
+def prune_any(model: nn.Module, fraction: float, data_range: float = 1.0, min_width: int = 4,
+              units: Optional[Sequence[str]] = None, multiple_of: int = 1) -> Tuple[nn.Module, Dict[str, List[int]], Dict[str, str]]:
+    """A copy of ``model`` with ``fraction`` (0..1) of every prunable unit's channels removed (the lowest L1).
+
+    Each unit loses ``floor(width * fraction)`` channels rounded down to its block, at least one block,
+    and keeps at least ``min_width``; with ``multiple_of`` m > 1 the width left is rounded down to a
+    multiple of m (and of the block) instead, so that kernels see hardware-friendly widths.
+    ``units`` names the units found before (no trials again). Returns
+    ``(pruned copy, removal {unit: indices}, left alone {conv: why})``. UserError (one line, naming the
+    blocking layer) when no unit can lose a channel.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise UserError(f"--fraction {fraction}: expected a number between 0 and 1 (the share of channels per step)")
+    if multiple_of < 1:
+        raise UserError(f"--multiple_of {multiple_of}: expected 1 or more")
+    work = copy.deepcopy(model)
+    groups = AnyModelGroups(work, data_range, trial=units is None, names=units)
+    removal: Dict[str, List[int]] = {}
+    step = max(1, int(multiple_of))
+    for name, unit in groups.units.items():
+        count = max(unit.block, int(unit.width * fraction) // unit.block * unit.block)
+        if step > 1:
+            keep = (unit.width - count) // step * step
+            keep -= keep % unit.block
+            count = unit.width - keep
+        if unit.width - count >= max(min_width, unit.block):
+            removal[name] = groups.lowest(name, count)
+    if not removal:
+        raise UserError(f"{type(model).__name__} cannot be pruned: no channel group can lose a channel "
+                        f"(blocking: {_blocking(groups.left_alone, model)})")
+    groups.prune(removal)
+    return work, removal, dict(groups.left_alone)
