@@ -1,7 +1,7 @@
 """Iterative prune + fine-tune of challenge entries that are not RLFN-like, step by step, on the CPU.
 
-For each ``--model_ids`` entry of ``--challenge_repo`` (default 38 SPAN and 01 PFDN_Lite of the 2024
-repository): ``--steps`` steps of ``slimrlfn prune``'s any-model schedule (:mod:`slimrlfn.prune.anyschedule`:
+For each ``--model_ids`` entry of ``--challenge_repo`` (default 38 SPAN, 23 SAFMNPP, 03 LKFN and 01
+PFDN_Lite of the 2024 repository): ``--steps`` steps of ``slimrlfn prune``'s any-model schedule (:mod:`slimrlfn.prune.anyschedule`:
 ``--fraction`` of every prunable channel group per step, widths kept at multiples of ``--multiple_of``,
 ``--iterations`` of fine-tuning in inference mode with distillation from the unpruned entry on
 McMaster patches), and per step: PSNR on Set5 and Set14 (RGB, border 4), params, fvcore FLOPs, and the
@@ -30,7 +30,7 @@ SHARED = Path(os.environ.get("SLIMRLFN_SHARED", Path(__file__).resolve().parents
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--challenge_repo", default=str(SHARED / "ntire2024_esr"))
-    parser.add_argument("--model_ids", nargs="+", type=int, default=[38, 1])
+    parser.add_argument("--model_ids", nargs="+", type=int, default=[38, 23, 3, 1])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--fraction", type=float, default=0.1)
     parser.add_argument("--multiple_of", type=int, default=4)
@@ -58,8 +58,12 @@ def main(argv=None) -> int:
             print(f"prune_field: entry {model_id}: {exc}", file=sys.stderr)
             continue
         names = [Path(d).name for d in args.val_dirs]
+        reasons: dict = {}
+        for name, why in run["left_alone"].items():
+            reasons.setdefault(why.split(" (")[0], []).append(name)
         print(f"\n{spec.result_name}: {len(run['units'])} prunable channel groups; left alone: "
-              + "; ".join(f"{n} ({why.split(' (')[0]})" for n, why in run["left_alone"].items()))
+              + "; ".join(f"{len(names)} because {why} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+                          for why, names in reasons.items()))
         print(f"{'step':>4s} {'removed':>7s} {'params M':>8s} {'FLOPs G':>8s} " + " ".join(f"{n + ' dB':>10s}" for n in names)
               + f" {'ms':>7s} {'speed-up':>8s}")
         for s in run["steps"]:

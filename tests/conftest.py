@@ -42,6 +42,14 @@ def set5_dir() -> Path:
 
 
 @pytest.fixture
+def set14_dir() -> Path:
+    folder = shared_dir() / "datasets" / "Set14"
+    if not (folder / "HR").is_dir():
+        pytest.skip(f"Set14 not found in {folder} (set SLIMRLFN_SHARED)")
+    return folder
+
+
+@pytest.fixture
 def esr_repo() -> Path:
     """The NTIRE 2024 ESR repository of ../shared (17 entries, 15 of which load on a CPU); skips when absent."""
     folder = shared_dir() / "ntire2024_esr"

@@ -72,20 +72,26 @@ class AnyModelGroups:
                 self.left_alone[name] = reason
 
     def _candidates(self, names: Mapping[nn.Module, str], shuffle_inputs: Mapping[nn.Module, int]) -> List[Tuple[nn.Conv2d, int]]:
-        """One group per conv root (module order) with its block: r^2 when the group removes output channels
-        of a module that feeds a pixel shuffle of factor r, else 1."""
-        order = {module: i for i, module in enumerate(names)}
-        found: Dict[nn.Module, int] = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            groups = list(self.graph.get_all_groups(root_module_types=[nn.Conv2d]))
-        for group in groups:
-            root = group[0].dep.target.module
-            if not isinstance(root, nn.Conv2d) or root in found or root not in names:
+        """One group per conv root, module order (a conv whose output channels an earlier group already removes
+        is not a root again), with its block: r^2 when the group removes output channels of a module that
+        feeds a pixel shuffle of factor r, else 1. A conv whose channels Torch-Pruning cannot follow is left alone."""
+        found: List[Tuple[nn.Conv2d, int]] = []
+        covered = set()
+        for root, name in names.items():
+            if not isinstance(root, nn.Conv2d) or root in covered or root not in self.graph.module2node:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    group = self.graph.get_pruning_group(root, tp.prune_conv_out_channels,
+                                                         idxs=list(range(root.out_channels)))
+            except Exception as exc:  # an index mapping Torch-Pruning cannot resolve (splits, reshapes)
+                self.left_alone[name] = f"Torch-Pruning cannot follow its channels ({first_line(exc)})"
                 continue
             producers = {item.dep.target.module for item in group if self.graph.is_out_channel_pruning_fn(item.dep.handler)}
-            found[root] = max([shuffle_inputs[m] for m in producers if m in shuffle_inputs] or [1])
-        return sorted(found.items(), key=lambda pair: order[pair[0]])
+            covered |= producers
+            found.append((root, max([shuffle_inputs[m] for m in producers if m in shuffle_inputs] or [1])))
+        return found
 
     def _trial(self, name: str, block: int, shape: torch.Size) -> Optional[str]:
         """None when removing one block of unit ``name`` works on a copy; else why not (one line)."""

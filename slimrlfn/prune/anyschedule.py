@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
-from slimrlfn.arch.derived import load_derived, save_derived
+from slimrlfn.arch.derived import first_line, load_derived, save_derived
 from slimrlfn.arch.source import ModelSpec, resolve_model
 from slimrlfn.core.devices import resolve_device
 from slimrlfn.core.errors import UserError
@@ -131,11 +131,15 @@ def prune_any_iteratively(spec: ModelSpec, settings: AnyPruneSettings,
         model = model.to(device)
         tuned = {"iterations": 0}
         if dataset is not None:
-            tuned = finetune(model, dataset, start if settings.distill_weight else None, settings.finetune_iterations,
-                             settings.batch_size, settings.lr, settings.distill_weight, device,
-                             first_patch=step * settings.finetune_iterations * settings.batch_size,
-                             progress=settings.progress, desc=f"fine-tune step {step}", data_range=spec.data_range,
-                             inference_mode=True)
+            try:
+                tuned = finetune(model, dataset, start if settings.distill_weight else None,
+                                 settings.finetune_iterations, settings.batch_size, settings.lr, settings.distill_weight,
+                                 device, first_patch=step * settings.finetune_iterations * settings.batch_size,
+                                 progress=settings.progress, desc=f"fine-tune step {step}",
+                                 data_range=spec.data_range, inference_mode=True)
+            except RuntimeError as exc:  # e.g. an inference path that writes into tensors autograd still needs
+                raise UserError(f"{spec.label}: cannot be fine-tuned through its inference path "
+                                f"({first_line(exc)})") from None
         for param in model.parameters():
             param.requires_grad_(False)
         removals.append(removal)

@@ -122,3 +122,18 @@ def test_set5_psnr_reproduces_the_reference(official_zoo, set5_dir, tmp_path, na
     rgb, y = SET5_REFERENCE[name]
     assert entry["valid_ave_psnr"] == pytest.approx(rgb, abs=0.005)
     assert entry["valid_ave_psnr_y"] == pytest.approx(y, abs=0.005)
+
+
+#: Set14 references of ../shared/README.md (the official model code), reached through the challenge repository.
+SET14_REFERENCE = {0: ("00_RLFN_baseline", 26.791), 21: ("21_SlimRLFN", 26.780)}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("model_id", list(SET14_REFERENCE))
+def test_set14_through_the_challenge_repository_reproduces_the_reference(esr_repo, set14_dir, tmp_path, model_id):
+    """The benchmark layout (HR/ + LR_bicubic/X4/, bridge grayscale) read directly, the entry as select_model gives it."""
+    spec = resolve_model(challenge_repo=esr_repo, model_id=model_id)
+    entry = evaluate(spec, set14_dir, tmp_path / "out", device="cpu", backend="eager", save_images=False, progress=False)
+    name, reference = SET14_REFERENCE[model_id]
+    assert spec.result_name == name and len(entry["valid_names"]) == 14
+    assert entry["valid_ave_psnr"] == pytest.approx(reference, abs=0.005)

@@ -50,7 +50,7 @@ def test_units_blocks_and_what_is_left_alone(two_shuffles):
     groups = AnyModelGroups(two_shuffles)
     assert {n: (u.width, u.block) for n, u in groups.units.items()} == {"up1": (64, 4), "mid": (12, 1)}
     assert "reach the model's output" in groups.left_alone["up2"] and "pixel shuffle of 4" in groups.left_alone["up2"]
-    assert "groups=4" in groups.left_alone["grouped"] and "head" not in groups.units  # one group: head's channels
+    assert "groups=4" in groups.left_alone["head"] and "grouped" not in groups.units  # one group with head
 
 
 def test_a_block_through_a_shuffle_goes_whole(two_shuffles):

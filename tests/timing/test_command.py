@@ -10,6 +10,8 @@ import torch
 from slimrlfn import cli
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import build_model
+from slimrlfn.data.pairs import write_pairs
+from tests.helpers import LOADING_2024, textured_image
 
 TINY = {"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 1}
 
@@ -60,3 +62,17 @@ def test_cli_cuda_without_cuda(tiny_ckpt, tiny_pairs, tmp_path, capsys):
                      "--out", str(tmp_path / "x.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("slimrlfn: error: --device cuda: CUDA is not available")
+
+
+def test_cli_time_every_entry_of_the_2024_repository(esr_repo, tmp_path, capsys):
+    """All 15 entries that load, timed in one process on two small images; the 20 others named on stderr."""
+    data = tmp_path / "data"
+    write_pairs([("a", textured_image(96, 96, 1)), ("b", textured_image(96, 128, 2))], data, "valid", progress=False)
+    out = tmp_path / "t.json"
+    assert cli.main(["time", "--challenge_repo", str(esr_repo), "--data_dir", str(data), "--scenario", "consecutive",
+                     "--in_process", "--runs", "1", "--device", "cpu", "--threads", "1", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("slimrlfn: skipped entry") == 20 and "mamba_ssm" in err
+    saved = json.loads(out.read_text())
+    assert len(saved["models"]) == len(LOADING_2024)
+    assert all(r["status"] == "ok" and len(r["samples"]) == 2 for r in saved["records"])
