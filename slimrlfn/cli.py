@@ -8,11 +8,10 @@ code. A user error prints one line ``slimrlfn: error: ...`` on stderr and exits 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from typing import Callable, Dict, List, NoReturn, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
-from slimrlfn.core.errors import UserError
+from slimrlfn.core.entry import OneLineParser, run_parsed
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -106,16 +105,9 @@ COMMANDS: Dict[str, Tuple[str, Callable[[], Command]]] = {
 }
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``slimrlfn: error: ...``), exit status 2."""
-
-    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
-        self.exit(2, f"slimrlfn: error: {self.prog.split(' ', 1)[-1]}: {message} (see --help)\n")
-
-
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     """The argument parser; with ``only``, just that sub-command gets its flags (and its module is imported)."""
-    parser = _OneLineParser(prog="slimrlfn", description=DESCRIPTION)
+    parser = OneLineParser(prog="slimrlfn", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, load) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text)
@@ -136,24 +128,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point; returns the exit status (2 on a user error, 130 on Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_in(argv)
-    try:
-        parser = build_parser(only=command or "")
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
-        return int(exc.code or 0)
-    except UserError as exc:
-        print(f"slimrlfn: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        status = args.func(args)
-        return status if isinstance(status, int) else 0
-    except UserError as exc:
-        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, rank 0 speaks for all
-            print(f"slimrlfn: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("slimrlfn: interrupted", file=sys.stderr)
-        return 130
+    return run_parsed(lambda: build_parser(only=command or ""), argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The ground floor: errors, atomic files, devices, the signal stack, optional packages.
 
-Modules: :mod:`~slimrlfn.core.errors` (:class:`UserError`, one line, exit status 2),
+Modules: :mod:`~slimrlfn.core.errors` (:class:`UserError`, one line, exit status 2), :mod:`~slimrlfn.core.entry`
+(running a sub-command: one-line usage errors, the exit statuses),
 :mod:`~slimrlfn.core.files` (the one :data:`PathLike`, atomic writes, SHA-256),
 :mod:`~slimrlfn.core.devices` (device choice and description, peak memory; imports torch),
 :mod:`~slimrlfn.core.signal_stack` (keeps the thread's alternate signal stack around native calls),

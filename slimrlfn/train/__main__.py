@@ -1,7 +1,6 @@
 """``python -m slimrlfn.train`` / ``torchrun -m slimrlfn.train``: the same as ``slimrlfn train``."""
-import sys
-
-from slimrlfn.cli import main
+from slimrlfn.core.entry import run_single
+from slimrlfn.train.command import add_arguments, run_from_args
 
 if __name__ == "__main__":
-    raise SystemExit(main(["train", *sys.argv[1:]]))
+    raise SystemExit(run_single("train", add_arguments, run_from_args, description="train SlimRLFN"))
