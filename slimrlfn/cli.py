@@ -1,7 +1,7 @@
 """The ``slimrlfn`` command: the one module that knows every sub-command; each one lives in its own package.
 
 ``slimrlfn eval`` (the NTIRE ``test_demo.py`` flags), ``time``, ``train``, ``prune``, ``profile``,
-``zoo``, ``models``, ``data pairs|sample``, ``export``, ``backends``, ``factsheet``, ``workbook``. Only the
+``zoo``, ``models``, ``data pairs|sample``, ``export``, ``backends``, ``factsheet``, ``field``, ``workbook``. Only the
 sub-command that is asked for is imported (with its flags), so ``slimrlfn --help`` loads no model
 code. A user error prints one line ``slimrlfn: error: ...`` on stderr and exits with status 2.
 """
@@ -75,6 +75,11 @@ def _backends() -> Command:
     return command.add_backends_arguments, command.run_backends
 
 
+def _field() -> Command:
+    from slimrlfn.field import command
+    return command.add_arguments, command.run_from_args
+
+
 def _factsheet() -> Command:
     from slimrlfn.factsheet import command
     return command.add_factsheet_arguments, command.run_factsheet_from_args
@@ -101,6 +106,8 @@ COMMANDS: Dict[str, Tuple[str, Callable[[], Command]]] = {
                  "difference to eager", _backends),
     "factsheet": ("NTIRE factsheet set: LaTeX/Markdown/CSV tables and 05_* figures from the results of "
                   "notebooks 01-04", _factsheet),
+    "field": ("the field study: every entry of a challenge repository timed cold (official) and warm, ranked "
+              "both ways (Kendall's tau, movers, variants against parents)", _field),
     "workbook": ("run the notebooks in order through papermill", _workbook),
 }
 

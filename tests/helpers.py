@@ -216,3 +216,48 @@ def write_user_model(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_USER_MODEL)
     return path
+
+
+def fake_field_doc(runs: int = 3) -> dict:
+    """A field document as :func:`slimrlfn.field.study.run_field` writes it, with made-up runs, analysed.
+
+    Members: ``00_Base`` (the baseline), ``10_Fast`` and its variant ``10_Fastlite`` (slower cold, faster warm:
+    the seed's claim), ``11_Steady``, and ``12_Broken`` (failed to load). Two parts, valid and test.
+    """
+    from slimrlfn.field.analysis import analyse
+
+    parts = [{"label": "valid", "data_dir": "/data", "split": "valid", "ntire_layout": True, "names": ["a", "b"]},
+             {"label": "test", "data_dir": "/data", "split": "test", "ntire_layout": True, "names": ["c"]}]
+    # (cold ms per run, warm ms per run, params M, FLOPs G, PSNR)
+    facts = {"00_Base": ([30.0, 31.0, 29.0], [20.0, 15.0, 15.2], 0.3, 19.0, 26.95),
+             "10_Fast": ([20.0, 21.0, 20.5], [14.0, 10.0, 10.1], 0.2, 12.0, 26.93),
+             "10_Fastlite": ([23.0, 22.0, 22.5], [12.0, 9.0, 9.1], 0.19, 11.0, 26.91),
+             "11_Steady": ([22.0, 22.2, 21.9], [21.0, 20.0, 20.1], 0.1, 8.0, 26.90)}
+
+    def record(kind, run, ms, pid, process_run):
+        times = {p["label"]: {"names": p["names"], "ms": [ms] * len(p["names"]), "wall_ms": [ms] * len(p["names"]),
+                              "mean_ms": ms} for p in parts}
+        return {"model": "m", "pid": pid, "kind": kind, "run": run, "process_run": process_run, "status": "ok",
+                "error": None, "parts": times, "runtime_ms": ms, "threads": 2, "load_avg_1min": 0.1}
+
+    entries = []
+    for index, (key, (cold, warm, params, flops, psnr)) in enumerate(facts.items()):
+        model_id = int(key[:2])
+        micro = {"model": "m", "pid": 900 + index, "kind": "micro", "run": None, "status": "ok", "warmup": 3,
+                 "groups": {"256x256": {"median_ms": warm[-1] * 3}}}
+        entries.append({
+            "id": key, "hint": f"entry {model_id}", "arguments": {"model_id": model_id}, "model_id": model_id,
+            "use_prune": False, "key": key, "name": key, "status": "ok", "error": None,
+            "measures": {"num_parameters": params, "flops": flops, "flops_undercount": key == "11_Steady",
+                         "activations": 1.0, "num_conv": 10, "psnr": {"valid": psnr, "test": psnr + 0.1},
+                         "psnr_y": {"valid": psnr + 1.5, "test": psnr + 1.6}},
+            "cold": [record("run", r + 1, ms, 100 * index + r, 1) for r, ms in enumerate(cold[:runs])],
+            "warm": [record("run", r + 1, ms, 900 + index, r + 1) for r, ms in enumerate(warm[:runs])] + [micro]})
+    entries.append({"id": "12", "hint": "entry 12", "arguments": {"model_id": 12}, "model_id": 12, "use_prune": False,
+                    "key": "12_Broken", "status": "error", "error": "entry 12: missing file models/team12_X.py in /repo",
+                    "measures": None, "cold": [], "warm": []})
+    doc = {"kind": "slimrlfn-field", "version": 1, "runs": runs, "parts": parts, "official_splits": False,
+           "challenge_repo": "/repo", "baseline_given": None, "pairs_given": None, "entries": entries,
+           "device_info": {"device": "cpu", "device_type": "cpu", "device_name": "Test CPU", "threads": 2,
+                           "torch": "2.13.0"}}
+    return analyse(doc)

@@ -20,6 +20,7 @@ LAYERS = (
     ("evaluate", "prune", "timing"),
     ("figures",),
     ("factsheet",),
+    ("field",),
     ("workbook",),
     ("cli",),
 )

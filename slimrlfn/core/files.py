@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Union
 
-__all__ = ["PathLike", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_of_file"]
+__all__ = ["PathLike", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "first_difference",
+           "sha256_of_file"]
 
 #: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
 PathLike = Union[str, "os.PathLike[str]"]
@@ -54,3 +55,13 @@ def sha256_of_file(path: PathLike, chunk_bytes: int = 1 << 20) -> str:
         for chunk in iter(lambda: handle.read(chunk_bytes), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def first_difference(old: Any, new: Any, prefix: str = "") -> str:
+    """Where two JSON-like values first differ, as ``a.b: <old> there, <new> now`` (a results file's settings
+    against the ones asked for); nested dicts are followed key by key, in sorted order."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                return first_difference(old.get(key), new.get(key), f"{prefix}{key}.")
+    return f"{prefix.rstrip('.')}: {old!r} there, {new!r} now"

@@ -1,9 +1,11 @@
-"""``slimrlfn factsheet``: the NTIRE factsheet set from the results of notebooks 01-04 (see :mod:`slimrlfn.factsheet.write`)."""
+"""``slimrlfn factsheet``: the NTIRE factsheet set from the results of notebooks 01-04 (see :mod:`slimrlfn.factsheet.write`),
+or with ``--field`` the field table of a field JSON (:mod:`slimrlfn.factsheet.field`)."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from slimrlfn.factsheet.field import field_markdown, read_field, write_field_tables
 from slimrlfn.factsheet.write import write_factsheet
 
 __all__ = ["add_factsheet_arguments", "run_factsheet_from_args"]
@@ -18,11 +20,22 @@ def add_factsheet_arguments(parser: argparse.ArgumentParser) -> argparse.Argumen
                         help="the tables go here (LaTeX, Markdown, CSV, JSON; default: <results_dir>/factsheet)")
     parser.add_argument("--data_dir", default=None,
                         help="NTIRE-layout data for the SR crops (default: the folder notebook 03 evaluated)")
+    parser.add_argument("--field", default=None,
+                        help="a field JSON (slimrlfn field, notebook 06): its table only (field.tex/.md/.csv in --out_dir)")
     return parser
 
 
 def run_factsheet_from_args(args: argparse.Namespace) -> int:
-    """Run :func:`write_factsheet` with parsed flags, print the combined table and the files; returns 0."""
+    """Run :func:`write_factsheet` with parsed flags, print the combined table and the files; returns 0.
+
+    With ``--field``, write and print the field table of that JSON instead.
+    """
+    if args.field:
+        doc = read_field(args.field)
+        paths = write_field_tables(doc, args.out_dir or Path(args.results_dir) / "factsheet")
+        print(field_markdown(doc))
+        print(f"tables: {', '.join(map(str, paths))}")
+        return 0
     summary = write_factsheet(args.results_dir, args.figures_dir, args.out_dir, args.data_dir)
     print((Path(summary["out_dir"]) / "factsheet.md").read_text())
     print(f"tables ({len(summary['tables'])} files) in {summary['out_dir']}; "

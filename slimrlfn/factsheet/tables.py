@@ -18,13 +18,13 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from slimrlfn.core.files import PathLike, atomic_write_text
 from slimrlfn.factsheet.data import QUANTITIES, Factsheet, Quantity, Value
 
-__all__ = ["NA", "csv_table", "format_value", "latex_table", "markdown_table", "model_slug", "write_tables"]
+__all__ = ["NA", "csv_table", "format_value", "latex_escape", "latex_table", "markdown_table", "model_slug", "write_tables"]
 
 
 NA = "n/a"
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "\u00b1": r"$\pm$", "\u00d7": r"$\times$", "\u2013": "--", "\u00b2": r"$^2$"}
+                  "\u00b1": r"$\pm$", "\u00d7": r"$\times$", "\u2013": "--", "\u00b2": r"$^2$", "\u03c4": r"$\tau$"}
 
 
 def model_slug(label: str) -> str:
@@ -97,7 +97,8 @@ def _title(models: Sequence[str], quick: bool) -> str:
 # --------------------------------------------------------------------------- LaTeX
 
 
-def _tex(text: str) -> str:
+def latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters (and ``±``, ``×``, ``–``, ``²``, ``τ``) written for LaTeX."""
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
@@ -115,19 +116,19 @@ def latex_table(sheet: Factsheet, models: Optional[Sequence[str]] = None, captio
         r"\begin{table}[t]",
         r"  \centering",
         r"  \footnotesize",
-        f"  \\caption{{{_tex(caption or _title(models, sheet.quick))}}}",
+        f"  \\caption{{{latex_escape(caption or _title(models, sheet.quick))}}}",
         f"  \\label{{{label}}}",
         f"  \\begin{{tabular}}{{{spec}}}",
         r"    \toprule",
-        "    " + " & ".join(_tex(h) for h in head) + r" \\",
+        "    " + " & ".join(latex_escape(h) for h in head) + r" \\",
         r"    \midrule",
     ]
     for text, cells, where in rows:
-        shown = [_tex(v) if not mark else f"{NA}\\textsuperscript{{{mark}}}" for v, mark in cells]
-        lines.append("    " + " & ".join([_tex(text)] + shown + [_tex(where)]) + r" \\")
+        shown = [latex_escape(v) if not mark else f"{NA}\\textsuperscript{{{mark}}}" for v, mark in cells]
+        lines.append("    " + " & ".join([latex_escape(text)] + shown + [latex_escape(where)]) + r" \\")
     lines += [r"    \bottomrule", r"  \end{tabular}", r"  \par\smallskip", r"  {\raggedright"]
-    lines += [f"  \\textsuperscript{{{letter}}}~{_tex(note)}.\\par" for letter, note in footnotes]
-    lines += [f"  {_tex(remark)}\\par" for remark in sheet.remarks]
+    lines += [f"  \\textsuperscript{{{letter}}}~{latex_escape(note)}.\\par" for letter, note in footnotes]
+    lines += [f"  {latex_escape(remark)}\\par" for remark in sheet.remarks]
     lines += [r"  }", r"\end{table}", ""]
     return "\n".join(lines)
 

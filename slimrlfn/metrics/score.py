@@ -14,12 +14,14 @@ baseline. Runtimes in any one unit (ms), FLOPs and parameters in any one unit ea
 from __future__ import annotations
 
 import math
-from typing import Tuple
+from typing import Dict, Tuple
 
-__all__ = ["NTIRE_WEIGHTS", "ntire_score"]
+__all__ = ["NTIRE_WEIGHTS", "PSNR_GATES", "ntire_score"]
 
 #: (runtime, FLOPs, params) weights of the NTIRE 2024 ESR main-track score.
 NTIRE_WEIGHTS: Tuple[float, float, float] = (0.7, 0.15, 0.15)
+#: The PSNR gates of the NTIRE ESR challenges (dB, RGB, border 4) by split: DIV2K_LSDIR valid and test.
+PSNR_GATES: Dict[str, float] = {"valid": 26.90, "test": 26.99}
 
 
 def ntire_score(runtime_ms: float, flops_g: float, params_m: float,

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from slimrlfn.arch.source import ModelSpec, model_from_text
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike, atomic_write_json
+from slimrlfn.core.files import PathLike, atomic_write_json, first_difference
 from slimrlfn.timing.protocols import make_settings
 from slimrlfn.timing.worker import platform_info, run_block, run_subprocess
 
@@ -59,14 +59,6 @@ def resolve_sources(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]]) 
     if len({s["model"] for s in sources}) != len(sources):
         raise UserError(f"--models {' '.join(s['model'] for s in sources)}: a model is named twice")
     return sources
-
-
-def _first_difference(old: Any, new: Any, prefix: str = "") -> str:
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new)):
-            if old.get(key) != new.get(key):
-                return _first_difference(old.get(key), new.get(key), f"{prefix}{key}.")
-    return f"{prefix.rstrip('.')}: {old!r} there, {new!r} now"
 
 
 def _kept_records(existing: Dict[str, Any], sources: List[Dict[str, str]], scenario: str,
@@ -115,7 +107,7 @@ def run_study(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]], scenar
         if old_identity == identity:
             records = _kept_records(existing, sources, scenario, runs)
         elif not restart_on_mismatch:
-            raise UserError(f"--out {out}: written with other settings ({_first_difference(old_identity, identity)}); "
+            raise UserError(f"--out {out}: written with other settings ({first_difference(old_identity, identity)}); "
                             f"pass --overwrite to start again or choose another --out")
     study = {"kind": "slimrlfn-timing-study", "version": 1, "identity": identity, "scenario": scenario,
              "protocol": settings.protocol, "runs": runs, "settings": asdict(settings), "models": sources,

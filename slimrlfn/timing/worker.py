@@ -15,13 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence, Set, Tuple
 
 import torch
 
 from slimrlfn.arch.source import model_from_reference
 from slimrlfn.core.devices import describe_device
-from slimrlfn.core.errors import UserError
+from slimrlfn.core.errors import UserError, one_line
 from slimrlfn.data.images import read_image
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.data.sample import example_images
@@ -29,16 +29,10 @@ from slimrlfn.data.tensors import uint8_to_tensor
 from slimrlfn.deploy.backends import build_backend, difference_to_eager, refuse_if_inexact
 from slimrlfn.timing.protocols import TimingSettings, run_protocol, summarize_groups
 
-__all__ = ["MARK", "platform_info", "run_block", "run_subprocess", "worker_main"]
+__all__ = ["MARK", "load_average", "platform_info", "run_block", "run_subprocess", "stream_worker", "worker_main"]
 
 #: The prefix of a record line on the worker's stdout.
 MARK = "@@slimrlfn-timing-run "
-
-
-def _error_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else ""
-    return line if isinstance(exc, UserError) else f"{type(exc).__name__}: {line}".rstrip(": ")
 
 
 def platform_info(device: torch.device) -> Dict[str, Any]:
@@ -55,7 +49,7 @@ def platform_info(device: torch.device) -> Dict[str, Any]:
     return info
 
 
-def _load_average() -> Optional[float]:
+def load_average() -> Optional[float]:
     """The machine's 1-minute load average (other processes compete for the cores), None if unknown."""
     try:
         return float(os.getloadavg()[0])
@@ -107,7 +101,7 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                 info["backend_info"] = runner.describe()
         except Exception as exc:  # noqa: BLE001 (reported per run, never raised past the worker)
             for run in job["runs"]:
-                emit({**base, "run": run, "status": "error", "error": _error_line(exc), "samples": [], "groups": {}})
+                emit({**base, "run": run, "status": "error", "error": one_line(exc), "samples": [], "groups": {}})
             return
         refused = None
         for index, run in enumerate(job["runs"]):
@@ -131,10 +125,10 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                 emit({**base, "run": run, "status": "ok", "error": None, "process_run": index + 1,
 
                       "started": begin, "wall_s": time.time() - begin, "device_info": info,
-                      "load_avg_1min": _load_average(),
+                      "load_avg_1min": load_average(),
                       "samples": samples, "groups": summarize_groups(samples, settings.protocol)})
             except Exception as exc:  # noqa: BLE001
-                emit({**base, "run": run, "status": "error", "error": _error_line(exc), "process_run": index + 1,
+                emit({**base, "run": run, "status": "error", "error": one_line(exc), "process_run": index + 1,
                       "started": begin, "samples": [], "groups": {}})
     finally:
         torch.set_num_threads(saved_threads)
@@ -148,14 +142,17 @@ def worker_main() -> int:
     return 0
 
 
-def run_subprocess(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> None:
-    """Run a job in a fresh worker process; runs it never reported become error records."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    if job["settings"].get("cuda_module_loading"):
-        env["CUDA_MODULE_LOADING"] = job["settings"]["cuda_module_loading"]
-    seen = set()
+def stream_worker(module: str, job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None],
+                  record_key: Callable[[Dict[str, Any]], Any],
+                  env_extra: Optional[Dict[str, str]] = None) -> Tuple[Set[Any], int, str]:
+    """Run ``python -m <module> --worker`` with ``job`` (JSON) on stdin; ``emit`` each marked record it prints.
+
+    Returns (the ``record_key`` of every record seen, the exit status, the last line of its stderr).
+    """
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env_extra or {}))
+    seen: Set[Any] = set()
     with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "slimrlfn.timing", "--worker"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", module, "--worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         try:
             proc.stdin.write(json.dumps(job))
@@ -163,7 +160,7 @@ def run_subprocess(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) 
             for line in proc.stdout:
                 if line.startswith(MARK):
                     record = json.loads(line[len(MARK):])
-                    seen.add(record["run"])
+                    seen.add(record_key(record))
                     emit(record)
             status = proc.wait()
         finally:
@@ -172,9 +169,16 @@ def run_subprocess(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) 
                 proc.wait()
         err.seek(0)
         lines = [line.strip() for line in err.read().splitlines() if line.strip()]
+    return seen, status, lines[-1] if lines else ""
+
+
+def run_subprocess(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> None:
+    """Run a job in a fresh worker process; runs it never reported become error records."""
+    env = {"CUDA_MODULE_LOADING": job["settings"]["cuda_module_loading"]} if job["settings"].get("cuda_module_loading") else None
+    seen, status, last = stream_worker("slimrlfn.timing", job, emit, lambda record: record["run"], env)
     for run in job["runs"]:
         if run not in seen:
             emit({"model": job["source"]["model"], "label": job["source"]["label"], "scenario": job["scenario"],
-                  "protocol": job["settings"]["protocol"], "pid": proc.pid, "run": run, "status": "error",
-                  "error": f"worker exited with status {status}: {lines[-1] if lines else 'no message'}",
+                  "protocol": job["settings"]["protocol"], "pid": None, "run": run, "status": "error",
+                  "error": f"worker exited with status {status}: {last or 'no message'}",
                   "samples": [], "groups": {}})

@@ -1,0 +1,154 @@
+"""The factsheet's field table: a challenge field ranked under the official (cold) and the warm runtime.
+
+Read from a field document (:func:`slimrlfn.field.study.run_field`, as written to JSON), never from models.
+One row per entry that was measured, in cold-rank order: ranks (2024 and 2026 weights) cold and warm, the
+places gained when warm, params (M), FLOPs (G, fvcore; ``*`` where fvcore skipped operators that are not
+element-wise), PSNR per data part (dB), the runtimes (ms, mean ± sd over runs) and the 2024 scores. Entries
+that failed follow as notes with their one-line reason; the device, the runs and Kendall's tau close the
+table. :func:`write_field_tables` writes LaTeX (booktabs), Markdown and CSV atomically.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from slimrlfn.core.devices import device_text
+from slimrlfn.core.errors import UserError
+from slimrlfn.core.files import PathLike, atomic_write_text
+from slimrlfn.factsheet.tables import latex_escape
+
+__all__ = ["field_columns", "field_csv", "field_latex", "field_markdown", "field_notes", "field_rows", "read_field",
+           "write_field_tables"]
+
+def read_field(path: PathLike) -> Dict[str, Any]:
+    """The field document at ``path``; UserError (one line) when it is missing or not a field JSON."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise UserError(f"--field {path}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UserError(f"--field {path}: not JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("kind") != "slimrlfn-field" or "ranking" not in doc:
+        raise UserError(f"--field {path}: not a field results file (expected what slimrlfn field writes)")
+    return doc
+
+
+def _fmt(value: Optional[float], decimals: int) -> str:
+    return "" if value is None else f"{value:.{decimals}f}"
+
+
+def _ms(mean: Optional[float], sd: Optional[float]) -> str:
+    if mean is None:
+        return ""
+    return f"{mean:.2f}" + (f" \u00b1 {sd:.2f}" if sd is not None else "")
+
+
+def field_columns(doc: Dict[str, Any]) -> List[str]:
+    """The column headers, the PSNR of each data part among them."""
+    parts = [p["label"] for p in doc["parts"]]
+    return (["Rank cold", "Rank warm", "Up when warm", "Rank cold 2026", "Rank warm 2026", "Entry", "Params [M]",
+             "FLOPs [G]"] + [f"PSNR {label} [dB]" for label in parts]
+            + ["Cold [ms]", "Warm [ms]", "Score cold", "Score warm"])
+
+
+def field_rows(doc: Dict[str, Any]) -> List[List[str]]:
+    """One row of text cells per measured entry, in cold-rank order (then the unranked ones)."""
+    entries = [e for e in doc["entries"] if e.get("measures")]
+    entries.sort(key=lambda e: (e.get("rank_cold") is None, e.get("rank_cold") or 0))
+    rows = []
+    for e in entries:
+        m = e["measures"]
+        up = None if e.get("rank_cold") is None or e.get("rank_warm") is None else e["rank_cold"] - e["rank_warm"]
+        rows.append([
+            "" if e.get("rank_cold") is None else str(e["rank_cold"]),
+            "" if e.get("rank_warm") is None else str(e["rank_warm"]),
+            "" if up is None else (f"{up:+d}" if up else "0"),
+            "" if e.get("rank_cold_2026") is None else str(e["rank_cold_2026"]),
+            "" if e.get("rank_warm_2026") is None else str(e["rank_warm_2026"]),
+            e["key"] + (" (baseline)" if e["key"] == doc.get("baseline") else ""),
+            _fmt(m["num_parameters"], 4),
+            _fmt(m["flops"], 2) + ("*" if m.get("flops_undercount") else ""),
+            *[_fmt(m["psnr"].get(p["label"]), 3) for p in doc["parts"]],
+            _ms(e.get("runtime_cold_ms"), e.get("runtime_cold_sd")),
+            _ms(e.get("runtime_warm_ms"), e.get("runtime_warm_sd")),
+            _fmt(e.get("score_cold"), 3), _fmt(e.get("score_warm"), 3),
+        ])
+    return rows
+
+
+def field_notes(doc: Dict[str, Any]) -> List[str]:
+    """The lines under the table: what was measured, where, tau, the undercounts and the failures."""
+    ranking = doc.get("ranking", {})
+    warm_runs = max(doc["runs"] - 1, 0)
+    tau = ranking.get("tau")
+    tau_2026 = ranking.get("tau_2026")
+    notes = [
+        f"Device: {device_text(doc.get('device_info'))}. Cold: the official protocol, {doc['runs']} fresh "
+        f"processes, one whole-image forward per image with no warm-up, parts in order "
+        f"({', '.join(p['label'] for p in doc['parts'])}); warm: runs 2..{doc['runs']} of {doc['runs']} "
+        f"consecutive runs in one process ({warm_runs} run{'s' if warm_runs != 1 else ''}). Mean \u00b1 sd over runs.",
+        f"Scores relative to {doc.get('baseline')} (e^2 = 7.389): 0.7 / 0.15 / 0.15 (runtime, FLOPs, params; "
+        f"2024, 2025) and 0.8 / 0.1 / 0.1 (2026). Kendall's \u03c4, cold against warm: "
+        f"{'n/a' if tau is None else f'{tau:.3f}'} (2026 weights: {'n/a' if tau_2026 is None else f'{tau_2026:.3f}'}).",
+    ]
+    if any(e.get("measures", {}) and e["measures"].get("flops_undercount") for e in doc["entries"]):
+        notes.append("* fvcore skipped operators that are not element-wise: the FLOPs are an undercount.")
+    for e in doc["entries"]:
+        if e.get("status") == "error":
+            notes.append(f"{e.get('key') or e['hint']}: not ranked, {e['error']}")
+    return notes
+
+
+def field_markdown(doc: Dict[str, Any]) -> str:
+    """The table as Markdown, with its notes."""
+    columns = field_columns(doc)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in field_rows(doc)]
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in field_notes(doc)) + "\n"
+
+
+def field_latex(doc: Dict[str, Any]) -> str:
+    """The table as LaTeX (needs ``\\usepackage{booktabs}``), the notes as a footnote paragraph."""
+    columns = field_columns(doc)
+    spec = "rrrrrl" + "r" * (len(columns) - 6)
+    lines = [r"\begin{tabular}{" + spec + "}", r"\toprule",
+             " & ".join(latex_escape(c) for c in columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(latex_escape(cell) for cell in row) + r" \\" for row in field_rows(doc)]
+    lines += [r"\bottomrule", r"\end{tabular}", "", r"\par\smallskip\footnotesize"]
+    lines += [latex_escape(note) + r"\\" for note in field_notes(doc)]
+    return "\n".join(lines) + "\n"
+
+
+def field_csv(doc: Dict[str, Any]) -> str:
+    """The table as CSV: numbers without the ``±`` text (mean and sd in their own columns)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    parts = [p["label"] for p in doc["parts"]]
+    writer.writerow(["key", "name", "status", "rank_cold", "rank_warm", "rank_cold_2026", "rank_warm_2026",
+                     "num_parameters_m", "flops_g", "flops_undercount", "activations_m", "num_conv"]
+                    + [f"psnr_{p}" for p in parts]
+                    + ["runtime_cold_ms", "runtime_cold_sd", "runtime_warm_ms", "runtime_warm_sd",
+                       "score_cold", "score_warm", "score_cold_2026", "score_warm_2026", "error"])
+    for e in doc["entries"]:
+        m = e.get("measures") or {}
+        writer.writerow([e.get("key"), e.get("name"), e.get("status"), e.get("rank_cold"), e.get("rank_warm"),
+                         e.get("rank_cold_2026"), e.get("rank_warm_2026"), m.get("num_parameters"), m.get("flops"),
+                         m.get("flops_undercount"), m.get("activations"), m.get("num_conv")]
+                        + [m.get("psnr", {}).get(p) for p in parts]
+                        + [e.get("runtime_cold_ms"), e.get("runtime_cold_sd"), e.get("runtime_warm_ms"),
+                           e.get("runtime_warm_sd"), e.get("score_cold"), e.get("score_warm"),
+                           e.get("score_cold_2026"), e.get("score_warm_2026"), e.get("error")])
+    return buffer.getvalue()
+
+
+def write_field_tables(doc: Dict[str, Any], out_dir: PathLike, stem: str = "field") -> List[Path]:
+    """Write ``stem.tex``, ``stem.md`` and ``stem.csv`` to ``out_dir`` (created), atomically; returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix, text in ((".tex", field_latex(doc)), (".md", field_markdown(doc)), (".csv", field_csv(doc))):
+        written.append(atomic_write_text(out / f"{stem}{suffix}", text))
+    return written

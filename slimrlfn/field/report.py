@@ -1,0 +1,154 @@
+"""What a field run says, in words and in notebook 06's summary: movers, variants against parents, noise, the GPU command.
+
+:func:`conclusion` answers the seed's question for the field on the device it ran on: does the official
+(cold) protocol reorder the ranking, and does it make a pruned or slimmer variant look slower than its
+parent (the seed's claim) where the warm runtime does not? Every number comes from the document.
+"""
+from __future__ import annotations
+
+import shlex
+from typing import Any, Dict, List, Optional, Sequence
+
+from slimrlfn.core.devices import device_text
+
+__all__ = ["SUMMARY_KEYS", "conclusion", "gpu_command", "noise_markdown", "pairs_markdown", "summary"]
+
+#: The keys of notebook 06's ``06_challenge_field.json`` (:func:`summary`).
+SUMMARY_KEYS = ("quick", "device", "on_gpu", "runs", "baseline", "entries", "failed", "tau", "tau_2026", "movers",
+                "pairs", "runs_needed", "conclusion", "gpu_command", "field_json", "figures", "tables")
+
+
+def _tau(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _pair_sentence(row: Dict[str, Any]) -> str:
+    def ratio(protocol: str) -> str:
+        value = row.get(f"runtime_ratio_{protocol}")
+        return "n/a" if value is None else f"{value:.2f}x"
+
+    return (f"{row['child']} ranks {row['child_cold'] or 'n/a'} {row['parent']} cold and {row['child_warm'] or 'n/a'} "
+            f"warm (runtime {ratio('cold')} of its parent's cold, {ratio('warm')} warm)")
+
+
+def _ratio(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def pairs_markdown(doc: Dict[str, Any]) -> str:
+    """Each variant against its parent: where it ranks (above / below) under each protocol and year, runtime ratios."""
+    lines = ["| parent | child | cold | warm | cold 2026 | warm 2026 | runtime ratio cold | runtime ratio warm |",
+             "|---|---|---|---|---|---|---|---|"]
+    for p in doc["ranking"].get("pairs", []):
+        lines.append(f"| {p['parent']} | {p['child']} | {p['child_cold']} | {p['child_warm']} | {p['child_cold_2026']} "
+                     f"| {p['child_warm_2026']} | {_ratio(p['runtime_ratio_cold'])} | {_ratio(p['runtime_ratio_warm'])} |")
+    if len(lines) == 2:
+        lines.append("| (no variant and parent both measured) | | | | | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def noise_markdown(doc: Dict[str, Any]) -> str:
+    """Per protocol and number of runs k: the share of resamples that give the all-runs ranking, and the mean tau."""
+    lines = ["| protocol | runs k | same ranking | mean tau |", "|---|---|---|---|"]
+    needed = []
+    for protocol, noise in doc["ranking"].get("noise", {}).items():
+        for k, share, tau in zip(noise["k"], noise["same_ranking"], noise["mean_tau"]):
+            lines.append(f"| {protocol} | {k} | {share:.0%} | {tau:.3f} |")
+        if noise["k"]:
+            value, value_tau = noise["runs_needed"], noise.get("runs_needed_tau")
+            more = f"more than {noise['k'][-1]}"
+            needed.append(f"{protocol}: {value or more} (same ranking), {value_tau or more} (mean tau)")
+    text = "\n".join(lines) + "\n"
+    return text + (f"\nRuns needed for {doc['ranking']['noise']['cold'].get('agreement', 0.95):.0%} agreement: "
+                   f"{'; '.join(needed)}.\n" if needed else "\nNothing to resample (fewer than 2 runs per entry).\n")
+
+
+def _runs(k: int) -> str:
+    return f"{k} run{'s' if k != 1 else ''}"
+
+
+def _noise_sentence(protocol: str, noise: Dict[str, Any]) -> str:
+    agreement, last = noise["agreement"], noise["k"][-1]
+    needed, needed_tau = noise.get("runs_needed"), noise.get("runs_needed_tau")
+    same = (f"comes out the same in {agreement:.0%} of resamples from {_runs(needed)} on" if needed else
+            f"does not settle within the {_runs(last)} measured ({noise['same_ranking'][-1]:.0%} of resamples give "
+            f"the same ranking at {last})")
+    tau = (f"its mean tau to all runs reaches {agreement:.2f} from {_runs(needed_tau)} on" if needed_tau else
+           f"its mean tau to all runs is {noise['mean_tau'][-1]:.2f} at {last}")
+    return f"Resampled, the {protocol} ranking {same}; {tau}."
+
+
+def conclusion(doc: Dict[str, Any]) -> str:
+    """A paragraph: tau, movers, each variant against its parent, the seed's claim, the noise, on this device."""
+    ranking = doc["ranking"]
+    ranked = ranking.get("ranked", [])
+    device = device_text(doc.get("device_info"))
+    text: List[str] = [f"On {device}, {doc['runs']} runs per protocol, {len(ranked)} entries ranked against "
+                       f"{doc.get('baseline')}: Kendall's tau between the cold (official) and the warm ranking is "
+                       f"{_tau(ranking.get('tau'))} (2026 weights: {_tau(ranking.get('tau_2026'))})."]
+    movers = ranking.get("movers", [])
+    if movers:
+        moved = ", ".join(f"{m['key']} {m['rank_cold']}->{m['rank_warm']}" for m in movers)
+        text.append(f"{len(movers)} of {len(ranked)} entries change place when timed warm ({moved}).")
+    elif ranked:
+        text.append("No entry changes place when timed warm.")
+    pairs = ranking.get("pairs", [])
+    for row in pairs:
+        text.append(_pair_sentence(row) + ".")
+    claimed = [r for r in pairs if r.get("child_slower_cold") and r.get("child_slower_warm") is False]
+    if pairs:
+        if claimed:
+            text.append("The seed's claim (the official protocol makes the variant look slower than its parent, the "
+                        f"warm runtime does not) holds here for {', '.join(r['child'] for r in claimed)}.")
+        else:
+            text.append("The seed's claim (the official protocol makes the variant look slower than its parent, the "
+                        "warm runtime does not) does not hold here for any pair measured.")
+    for protocol in ("cold", "warm"):
+        noise = ranking.get("noise", {}).get(protocol, {})
+        if noise.get("k"):
+            text.append(_noise_sentence(protocol, noise))
+    if (doc.get("device_info") or {}).get("device_type") != "cuda":
+        text.append("This is a CPU measurement: the GPU question (CUDA context and kernel loading in the first "
+                    "forward of a process) stays open until the same command runs on a GPU.")
+    return " ".join(text)
+
+
+def gpu_command(doc: Dict[str, Any], out: str = "runs/field_gpu.json") -> str:
+    """The ``slimrlfn field`` command that measures the same field on a GPU."""
+    words: List[str] = ["slimrlfn", "field"]
+    if doc.get("challenge_repo"):
+        words += ["--challenge_repo", doc["challenge_repo"]]
+    ids = doc.get("model_ids_given")
+    if ids:
+        words += ["--model_ids", *map(str, ids)]
+    models = [e["hint"] for e in doc["entries"] if e.get("model_id") is None]
+    if models:
+        words += ["--models", *models]
+    words += ["--data_dir", *sorted({p["data_dir"] for p in doc["parts"]}, key=[p["data_dir"] for p in doc["parts"]].index)]
+    words += ["--runs", str(max(doc["runs"], 5)), "--device", "cuda", "--out", out]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def summary(doc: Dict[str, Any], quick: bool, field_json: str, figures: Sequence[Any] = (),
+            tables: Sequence[Any] = ()) -> Dict[str, Any]:
+    """Notebook 06's summary (:data:`SUMMARY_KEYS`): the ranking per entry, the failures, the conclusion."""
+    ranking = doc["ranking"]
+    entries = [{k: e.get(k) for k in ("key", "name", "score_cold", "score_warm", "rank_cold", "rank_warm",
+                                       "score_cold_2026", "score_warm_2026", "rank_cold_2026", "rank_warm_2026",
+                                       "runtime_cold_ms", "runtime_cold_sd", "runtime_warm_ms", "runtime_warm_sd",
+                                       "cold_minus_warm_ms", "micro_ms", "micro_warmup", "micro_warmup_length")}
+               | {"psnr": e["measures"]["psnr"], "num_parameters": e["measures"]["num_parameters"],
+                  "flops": e["measures"]["flops"], "flops_undercount": e["measures"]["flops_undercount"]}
+               for e in doc["entries"] if e.get("measures") and e.get("rank_cold") is not None]
+    entries.sort(key=lambda e: e["rank_cold"])
+    info = doc.get("device_info") or {}
+    return {"quick": bool(quick), "device": device_text(info), "on_gpu": info.get("device_type") == "cuda",
+            "runs": doc["runs"], "baseline": doc.get("baseline"), "entries": entries,
+            "failed": [{"key": e.get("key") or e["hint"], "error": e["error"]} for e in doc["entries"]
+                       if e.get("status") == "error"],
+            "tau": ranking.get("tau"), "tau_2026": ranking.get("tau_2026"), "movers": ranking.get("movers", []),
+            "pairs": ranking.get("pairs", []),
+            "runs_needed": {p: {k: ranking.get("noise", {}).get(p, {}).get(k) for k in ("runs_needed", "runs_needed_tau")}
+                            for p in ("cold", "warm")},
+            "conclusion": conclusion(doc), "gpu_command": gpu_command(doc), "field_json": str(field_json),
+            "figures": [str(f) for f in figures], "tables": [str(t) for t in tables]}

@@ -1,0 +1,32 @@
+from slimrlfn.figures.field import bump_chart, cold_minus_warm, psnr_vs_runtime, write_field_figures
+from tests.helpers import assert_figure_files, fake_field_doc
+
+
+def _texts(fig):
+    return " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
+
+
+def test_the_three_figures_name_the_device_and_every_ranked_entry(tmp_path):
+    import matplotlib.pyplot as plt
+
+    doc = fake_field_doc()
+    for draw in (bump_chart, psnr_vs_runtime, cold_minus_warm):
+        fig = draw(doc)
+        text = _texts(fig)
+        assert "Test CPU" in text and "not a GPU measurement" in text
+        assert all(key in text for key in ("00_Base", "10_Fast", "10_Fastlite", "11_Steady"))
+        assert "12_Broken" not in text, "an entry that failed is not drawn"
+        plt.close(fig)
+    paths = write_field_figures(doc, tmp_path)
+    for index, stem in enumerate(("06_field_bump", "06_field_psnr_runtime", "06_field_cold_minus_warm")):
+        assert_figure_files(paths[2 * index: 2 * index + 2], tmp_path, stem)
+
+
+def test_the_gate_is_drawn_only_on_the_official_splits():
+    import matplotlib.pyplot as plt
+
+    doc = fake_field_doc()
+    assert "gate" not in _texts(psnr_vs_runtime(doc))
+    doc["official_splits"] = True
+    assert "gate 26.90 dB" in _texts(psnr_vs_runtime(doc))
+    plt.close("all")
