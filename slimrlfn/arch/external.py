@@ -17,7 +17,7 @@ import inspect
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -25,7 +25,7 @@ import torch.nn as nn
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
-__all__ = ["CHECK_SIZE", "build_external", "check_sr_model", "load_class", "parse_kwargs", "read_weights"]
+__all__ = ["CHECK_SIZE", "build_external", "check_sr_model", "json_object", "load_class", "parse_kwargs", "read_weights"]
 
 #: LR side of the check forward (large enough for windowed attention and ESA-like branches).
 CHECK_SIZE = 64
@@ -70,10 +70,8 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def parse_kwargs(text: Optional[str], what: str = "--kwargs") -> Dict[str, Any]:
-    """Constructor arguments from JSON text (an object); ``{}`` for None or empty."""
-    if text is None or not str(text).strip():
-        return {}
+def json_object(text: Union[str, Mapping[str, Any]], what: str, noun: str) -> Dict[str, Any]:
+    """A dict from JSON text (or a mapping, copied); UserError naming ``what`` for invalid JSON or a non-object."""
     if isinstance(text, Mapping):
         return dict(text)
     try:
@@ -81,8 +79,15 @@ def parse_kwargs(text: Optional[str], what: str = "--kwargs") -> Dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise UserError(f"{what} {text!r}: not valid JSON ({exc.msg})") from None
     if not isinstance(value, dict):
-        raise UserError(f"{what} {text!r}: expected a JSON object of constructor arguments")
+        raise UserError(f"{what} {text!r}: expected a JSON object of {noun}")
     return value
+
+
+def parse_kwargs(text: Optional[str], what: str = "--kwargs") -> Dict[str, Any]:
+    """Constructor arguments from JSON text (an object); ``{}`` for None or empty."""
+    if text is None or not str(text).strip():
+        return {}
+    return json_object(text, what, "constructor arguments")
 
 
 def read_weights(path: PathLike, state_key: Optional[str] = None, what: str = "--checkpoint") -> Dict[str, torch.Tensor]:

@@ -34,7 +34,7 @@ import torch.nn as nn
 from slimrlfn.arch.challenge import ChallengeRepo
 from slimrlfn.arch.checkpoints import load_checkpoint
 from slimrlfn.arch.derived import is_derived, load_derived
-from slimrlfn.arch.external import build_external, check_sr_model, parse_kwargs
+from slimrlfn.arch.external import build_external, check_sr_model, json_object, parse_kwargs
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.arch.zoo import ZOO, find_checkpoint, load_zoo_model, zoo_entry
 from slimrlfn.core.errors import UserError
@@ -220,15 +220,7 @@ def model_from_text(text: Union[str, Mapping[str, Any]], what: str = "--model", 
 
 
 def _arguments_of(text: Union[str, Mapping[str, Any]], what: str) -> Dict[str, Any]:
-    if isinstance(text, Mapping):
-        value = dict(text)
-    else:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{what} {text!r}: not valid JSON ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise UserError(f"{what} {text!r}: expected a JSON object of model arguments")
+    value = json_object(text, what, "model arguments")
     unknown = sorted(set(value) - set(_ARGUMENTS))
     if unknown:
         raise UserError(f"{what} {json.dumps(value)}: unknown keys {unknown}; expected some of {list(_ARGUMENTS)}")

@@ -33,7 +33,7 @@ def kendall_tau(a: Sequence[float], b: Sequence[float]) -> float:
     concordant = discordant = ties_a = ties_b = 0
     for i in range(len(a)):
         for j in range(i + 1, len(a)):
-            da, db = np.sign(a[i] - a[j]), np.sign(b[i] - b[j])
+            da, db = _order(a[i], a[j]), _order(b[i], b[j])
             if da == 0 and db == 0:
                 continue
             if da == 0:
@@ -46,6 +46,11 @@ def kendall_tau(a: Sequence[float], b: Sequence[float]) -> float:
                 discordant += 1
     denominator = math.sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b))
     return float((concordant - discordant) / denominator) if denominator else float("nan")
+
+
+def _order(x: float, y: float) -> int:
+    """-1, 0 or 1 as x is below, equal to or above y (equal infinities are a tie)."""
+    return 0 if x == y else (1 if x > y else -1)
 
 
 def rank_order(values: Mapping[str, float]) -> Dict[str, int]:

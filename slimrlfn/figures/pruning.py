@@ -42,6 +42,21 @@ def _references(ax: Any, references: Optional[Mapping[str, Mapping[str, Any]]], 
             ax.annotate(label, (row[x_key], row[y_key]), xytext=(6, 6), textcoords="offset points", fontsize=7)
 
 
+def _error_bars(ax: Any, records: Records, key: str, ci_key: str, other: Sequence[float], colour: str,
+                horizontal: bool = False) -> None:
+    """Error bars of ``records[i][ci_key]`` (an interval around ``records[i][key]``), where records carry one."""
+    have = [(r, o) for r, o in zip(records, other) if r.get(ci_key)]
+    if not have:
+        return
+    values = np.array([r[key] for r, _ in have])
+    spans = np.array([[r[key] - r[ci_key][0], r[ci_key][1] - r[key]] for r, _ in have]).T.clip(min=0)
+    others = [o for _, o in have]
+    if horizontal:
+        ax.errorbar(values, others, xerr=spans, fmt="none", ecolor=colour, elinewidth=1, capsize=2, alpha=0.8)
+    else:
+        ax.errorbar(others, values, yerr=spans, fmt="none", ecolor=colour, elinewidth=1, capsize=2, alpha=0.8)
+
+
 def _device_text(runs: Mapping[str, Records], references: Optional[Mapping[str, Mapping[str, Any]]]) -> str:
     for records in runs.values():
         latency = records[0].get("latency", {})
@@ -74,6 +89,9 @@ def trajectory_figure(
             colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
             xs = [r[key] for r in records]
             ax.plot(xs, [r["psnr_after"] for r in records], marker="o", color=colour, label=f"{name} (fine-tuned)")
+            if key == "latency_ratio":  # the 95 % interval of each paired ratio
+                _error_bars(ax, records, "latency_ratio", "latency_ratio_ci", [r["psnr_after"] for r in records],
+                            colour, horizontal=True)
             ax.plot(xs[1:], [r["psnr_before"] for r in records[1:]], marker="o", markerfacecolor="none",
                     linestyle=":", linewidth=0.8, color=colour, label=f"{name} (before fine-tuning)")
             for r in records:
@@ -143,17 +161,21 @@ def ntire_score_figure(
     device_name: Optional[str] = None,
     title: Optional[str] = None,
 ) -> List[Path]:
-    """The NTIRE 2024 ESR score (relative to RLFN, lower is better) per step, references as lines."""
+    """The NTIRE 2024 ESR score (relative to RLFN, lower is better) per step with its 95 % interval (from the
+    paired latency ratio), references as lines with their interval shaded."""
     _check(runs)
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
     for i, (name, records) in enumerate(runs.items()):
-        ax.plot([r["step"] for r in records], [r["ntire_score"] for r in records], marker="o",
-                color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=name)
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        ax.plot([r["step"] for r in records], [r["ntire_score"] for r in records], marker="o", color=colour, label=name)
+        _error_bars(ax, records, "ntire_score", "ntire_score_ci", [r["step"] for r in records], colour)
     styles = ("--", "-.", ":")
     for i, (label, row) in enumerate((references or {}).items()):
         ax.axhline(row["ntire_score"], color="black", linestyle=styles[i % 3], linewidth=1,
                    label=f"{label} (official): {row['ntire_score']:.3f}")
+        if row.get("ntire_score_ci"):
+            ax.axhspan(*row["ntire_score_ci"], color="black", alpha=0.08)
     ax.axhline(np.exp(2.0), color="#D55E00", linewidth=0.8, label="RLFN (by definition): e\u00b2 = 7.389")
     ax.set_xlabel("step")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -172,6 +194,16 @@ def step_table(records: Records, step: int) -> List[Dict[str, Any]]:
              "removed": first["widths"][u] - current["widths"][u]} for u in first["widths"]]
 
 
+def _interval_text(ci: Optional[Sequence[float]]) -> str:
+    return f" [95% {ci[0]:.3f}-{ci[1]:.3f}]" if ci else ""
+
+
+def _ratio_text(r: Mapping[str, Any]) -> str:
+    if not r.get("latency_ratio_ci"):
+        return ""
+    return f", ratio {r['latency_ratio']:.3f}{_interval_text(r['latency_ratio_ci'])} over {r['latency_pairs']} pairs"
+
+
 def _step_text(records: Records, step: int) -> str:
     r = records[step]
     removed = ", ".join(f"{u} -{c}" for u, c in r["removed"].items()) or "(starting model)"
@@ -181,7 +213,8 @@ def _step_text(records: Records, step: int) -> str:
             f"  PSNR {r['psnr_before']:.3f} dB after surgery -> {r['psnr_after']:.3f} dB after "
             f"{r['finetune']['iterations']} fine-tuning iterations\n"
             f"  {r['params_m']:.4f} M params, {r['flops_g']:.3f} G FLOPs, latency {r['latency_ms']:.1f} ms "
-            f"(RLFN {r['rlfn_latency_ms']:.1f} ms), NTIRE score {r['ntire_score']:.3f}\n"
+            f"(RLFN {r['rlfn_latency_ms']:.1f} ms){_ratio_text(r)}, NTIRE score {r['ntire_score']:.3f}"
+            f"{_interval_text(r.get('ntire_score_ci'))}\n"
             f"  widths against step 0: {widths}")
 
 

@@ -27,8 +27,18 @@ PSNR_GATES: Dict[str, float] = {"valid": 26.90, "test": 26.99}
 def ntire_score(runtime_ms: float, flops_g: float, params_m: float,
                 runtime_rlfn_ms: float, flops_rlfn_g: float, params_rlfn_m: float,
                 weights: Tuple[float, float, float] = NTIRE_WEIGHTS) -> float:
-    """The NTIRE ESR main-track score relative to RLFN (see the module docstring); lower is better."""
+    """The NTIRE ESR main-track score relative to RLFN (see the module docstring); lower is better.
+
+    ``inf`` when a ratio is past the range of ``exp`` (a runtime over about 350x the baseline's, as a stall of a
+    tiny model can give): such a model ranks last instead of stopping the computation.
+    """
     w_time, w_flops, w_params = weights
-    return (w_time * math.exp(2.0 * runtime_ms / runtime_rlfn_ms)
-            + w_flops * math.exp(2.0 * flops_g / flops_rlfn_g)
-            + w_params * math.exp(2.0 * params_m / params_rlfn_m))
+    return (w_time * _exp(2.0 * runtime_ms / runtime_rlfn_ms) + w_flops * _exp(2.0 * flops_g / flops_rlfn_g)
+            + w_params * _exp(2.0 * params_m / params_rlfn_m))
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf

@@ -94,8 +94,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     run.add_argument("--val_split", default=d.val_split)
     run.add_argument("--val_max_images", type=int, default=None)
     run.add_argument("--latency_size", type=int, default=d.latency_size, help="LR side of the timing input")
-    run.add_argument("--latency_runs", type=int, default=d.latency_runs)
+    run.add_argument("--latency_runs", type=int, default=d.latency_runs, help="at least this many timed pairs")
     run.add_argument("--latency_warmup", type=int, default=d.latency_warmup)
+    run.add_argument("--latency_target", type=float, default=d.latency_target,
+                     help="time pairs until the latency ratio's 95%% interval is +- this (0.03: 3%%) ...")
+    run.add_argument("--latency_seconds", type=float, default=d.latency_seconds, help="... or for this many seconds")
     run.add_argument("--out_dir", default=d.out_dir, help="run folder; an existing run there is resumed")
     run.add_argument("--device", default=d.device, help="auto (CUDA when present), cpu, cuda or cuda:N")
     run.add_argument("--seed", type=int, default=d.seed)

@@ -4,16 +4,19 @@
   mean over the images: :func:`slimrlfn.train.validation.validate_psnr`.
 - Params and FLOPs as :mod:`slimrlfn.metrics.counts` counts them (fvcore on 1x3x256x256); they depend on
   the architecture only, so they are cached by config (:func:`slimrlfn.metrics.counts.architecture_counts`).
-- Latency: the median of ``runs`` timed forwards of one random (1, 3, S, S) input, after ``warmup``
-  untimed-for-the-median ones (every sample is kept), with the device synchronised
-  (:func:`slimrlfn.metrics.latency.make_timer`). The RLFN baseline is timed in the same loop, alternating
-  with the model, so that load changes on a shared machine hit both alike; the NTIRE score uses
-  that paired baseline.
+- Latency: forwards of one random (1, 3, S, S) input, the RLFN baseline timed in the same loop, alternating
+  with the model (ABAB...), so that load changes on a shared machine hit both alike; ``warmup`` pairs first
+  (kept, not counted), then at least ``runs`` pairs, and on until the paired ratio model / RLFN has a 95 %
+  interval of +-``latency_target`` (3 %) or ``latency_seconds`` of pairs have gone by (which of the two is
+  recorded). Reported: the median with its bootstrap interval, and the paired ratio (the median of the
+  per-pair ratios) with its interval over the pairs and their number.
 - NTIRE 2024 ESR score, relative to RLFN (lower is better; RLFN itself scores e^2 = 7.389):
-  :func:`slimrlfn.metrics.score.ntire_score`, with the paired RLFN latency.
+  :func:`slimrlfn.metrics.score.ntire_score` of the paired ratio (runtime term ``exp(2 ratio)``), so the
+  score's interval is the ratio's interval carried through it.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -28,16 +31,27 @@ from slimrlfn.data.validation import load_validation
 from slimrlfn.metrics.counts import architecture_counts
 from slimrlfn.metrics.latency import make_timer
 from slimrlfn.metrics.score import ntire_score
+from slimrlfn.metrics.stats import bootstrap_ci, paired_ratio
 from slimrlfn.prune.units import unit_widths
 from slimrlfn.train.validation import validate_psnr
 
 __all__ = [
+    "DEFAULT_SECONDS",
+    "DEFAULT_TARGET",
+    "MEASURE_KEYS",
     "measure_model",
     "paired_latency",
     "reference_records",
 ]
 
-
+#: The keys of :func:`measure_model`'s result (a step-0 record holds them, ``psnr`` as ``psnr_after``).
+MEASURE_KEYS = ("config", "widths", "params_m", "flops_g", "params", "flops", "psnr", "psnr_per_image", "latency_ms",
+                "latency_ci_ms", "latency_iqr_ms", "rlfn_latency_ms", "latency_ratio", "latency_ratio_ci",
+                "latency_pairs", "latency_stopped_by", "latency", "ntire_score", "ntire_score_ci")
+#: Timing goes on until the paired ratio's 95 % interval is +-3 % ...
+DEFAULT_TARGET = 0.03
+#: ... or this many seconds of pairs have been timed.
+DEFAULT_SECONDS = 20.0
 
 
 @torch.no_grad()
@@ -50,15 +64,23 @@ def paired_latency(
     warmup: int = 1,
     seed: int = 0,
     data_range: float = 255.0,
+    target_half_width: Optional[float] = None,
+    time_cap_s: Optional[float] = None,
+    max_runs: int = 400,
 ) -> Dict[str, Any]:
-    """Forward latency (ms) of ``model`` and, alternating with it, of ``baseline`` on one (1, 3, size, size) input
-    in [0, ``data_range``].
+    """Forward latency (ms) of ``model`` and, alternating with it (ABAB...), of ``baseline`` on one
+    (1, 3, size, size) input in [0, ``data_range``].
 
-    Returns the medians over the ``runs`` timed samples after ``warmup`` (``latency_ms``,
-    ``baseline_latency_ms``), their minima (``latency_min_ms``, ``baseline_min_ms``: other load
-    only ever adds time, so the minimum is the steadier figure on a shared machine), the IQR, every
-    sample (``latency_samples_ms``, ``baseline_samples_ms``, warm-up first), the timer kind, thread
-    count and input shape.
+    ``runs`` pairs are timed after ``warmup`` ones; with a baseline and ``target_half_width`` (0.03: +-3 %),
+    timing goes on, pair by pair, until the paired ratio's 95 % interval is that narrow, ``time_cap_s`` seconds
+    have gone by (counted from the first timed pair) or ``max_runs`` pairs were timed; ``stopped_by`` says which
+    (``runs`` when no target was set).
+
+    Returns the medians over the timed samples (``latency_ms``, ``baseline_latency_ms``) with bootstrap 95 %
+    intervals (``latency_ci_ms``, ``baseline_ci_ms``), their minima (``latency_min_ms``, ``baseline_min_ms``:
+    other load only ever adds time), the IQR, the paired ratio model / baseline (``ratio``, ``ratio_ci``,
+    ``pairs``: :func:`slimrlfn.metrics.stats.paired_ratio`), every sample (warm-up first), the timer kind,
+    thread count and input shape.
     """
     if runs < 1 or warmup < 0:
         raise ValueError(f"need runs >= 1 and warmup >= 0, got runs={runs}, warmup={warmup}")
@@ -70,23 +92,54 @@ def paired_latency(
     if baseline is not None:
         models.append(("baseline", baseline.to(device).eval()))
     samples: Dict[str, List[float]] = {name: [] for name, _ in models}
-    for i in range(warmup + runs):
+    budgeted = baseline is not None and target_half_width is not None
+    stopped_by = "runs"
+    begin = None
+    i = 0
+    while True:
+        if i == warmup:
+            begin = time.perf_counter()
         order = models if i % 2 == 0 else models[::-1]
         for name, net in order:
             _, ms, _ = timer(net, x)
             samples[name].append(float(ms))
+        i += 1
+        timed = i - warmup
+        if timed < runs:
+            continue
+        if not budgeted:
+            break
+        if timed % 2 == 0 or timed == runs:  # the interval every other pair: a bootstrap costs time too
+            if paired_ratio(samples["model"][warmup:], samples["baseline"][warmup:],
+                            n_boot=500, seed=seed)["half_width"] <= target_half_width:
+                stopped_by = "precision"
+                break
+        if time_cap_s is not None and time.perf_counter() - begin >= time_cap_s:
+            stopped_by = "time cap"
+            break
+        if timed >= max_runs:
+            stopped_by = "max runs"
+            break
+    model_ms = samples["model"][warmup:]
     result: Dict[str, Any] = {
-        "latency_ms": float(np.median(samples["model"][warmup:])),
+        "latency_ms": float(np.median(model_ms)),
+        "latency_ci_ms": list(bootstrap_ci(model_ms, seed=seed)),
         "latency_samples_ms": samples["model"],
-        "latency_iqr_ms": float(np.subtract(*np.percentile(samples["model"][warmup:], [75, 25]))),
-        "latency_min_ms": float(np.min(samples["model"][warmup:])),
-        "warmup": warmup, "runs": runs, "input_shape": [1, in_channels, size, size],
+        "latency_iqr_ms": float(np.subtract(*np.percentile(model_ms, [75, 25]))),
+        "latency_min_ms": float(np.min(model_ms)),
+        "warmup": warmup, "runs": runs, "pairs": len(model_ms), "stopped_by": stopped_by,
+        "target_half_width": target_half_width if budgeted else None, "time_cap_s": time_cap_s if budgeted else None,
+        "input_shape": [1, in_channels, size, size],
         "timer": timer.kind, "threads": torch.get_num_threads(), "device": str(device),
     }
     if baseline is not None:
-        result["baseline_latency_ms"] = float(np.median(samples["baseline"][warmup:]))
-        result["baseline_min_ms"] = float(np.min(samples["baseline"][warmup:]))
+        base_ms = samples["baseline"][warmup:]
+        paired = paired_ratio(model_ms, base_ms, seed=seed)
+        result["baseline_latency_ms"] = float(np.median(base_ms))
+        result["baseline_ci_ms"] = list(bootstrap_ci(base_ms, seed=seed))
+        result["baseline_min_ms"] = float(np.min(base_ms))
         result["baseline_samples_ms"] = samples["baseline"]
+        result.update(ratio=paired["ratio"], ratio_ci=paired["ci"], ratio_half_width=paired["half_width"])
     return result
 
 
@@ -98,8 +151,11 @@ def measure_model(
     latency_runs: int = 5,
     latency_warmup: int = 1,
     seed: int = 0,
+    latency_target: Optional[float] = DEFAULT_TARGET,
+    latency_seconds: Optional[float] = DEFAULT_SECONDS,
 ) -> Dict[str, Any]:
-    """PSNR, params, FLOPs, latency (paired with RLFN) and NTIRE score of ``model`` on this device."""
+    """PSNR, params, FLOPs, latency (paired with RLFN, to ``latency_target`` or ``latency_seconds``) and the NTIRE
+    score of ``model`` on this device, each latency and score with its 95 % interval and the number of pairs."""
     config = config_of(model)
     scale = config["upscale"]
     counts = architecture_counts(config)
@@ -109,16 +165,21 @@ def measure_model(
     psnr = validate_psnr(model, val_images, device, scale)
     torch.manual_seed(seed)
     rlfn = build_model(rlfn_config)  # timing depends on the architecture only
-    latency = paired_latency(model, rlfn, device, latency_size, latency_runs, latency_warmup, seed)
-    score = ntire_score(latency["latency_ms"], counts["flops_g"], counts["params_m"],
-                        latency["baseline_latency_ms"], rlfn_counts["flops_g"], rlfn_counts["params_m"])
+    latency = paired_latency(model, rlfn, device, latency_size, latency_runs, latency_warmup, seed,
+                             target_half_width=latency_target, time_cap_s=latency_seconds)
+
+    def score(ratio: float) -> float:  # the runtime term from the paired ratio, not from two separate medians
+        return ntire_score(ratio, counts["flops_g"], counts["params_m"], 1.0, rlfn_counts["flops_g"],
+                           rlfn_counts["params_m"])
+
     return {"config": config, "widths": unit_widths(config), "params_m": counts["params_m"],
             "flops_g": counts["flops_g"], "params": counts["params"], "flops": counts["flops"],
             "psnr": psnr["psnr"], "psnr_per_image": psnr["psnr_per_image"],
-            "latency_ms": latency["latency_ms"], "latency_iqr_ms": latency["latency_iqr_ms"],
-            "rlfn_latency_ms": latency["baseline_latency_ms"],
-            "latency_ratio": latency["latency_ms"] / latency["baseline_latency_ms"], "latency": latency,
-            "ntire_score": score}
+            "latency_ms": latency["latency_ms"], "latency_ci_ms": latency["latency_ci_ms"],
+            "latency_iqr_ms": latency["latency_iqr_ms"], "rlfn_latency_ms": latency["baseline_latency_ms"],
+            "latency_ratio": latency["ratio"], "latency_ratio_ci": latency["ratio_ci"],
+            "latency_pairs": latency["pairs"], "latency_stopped_by": latency["stopped_by"], "latency": latency,
+            "ntire_score": score(latency["ratio"]), "ntire_score_ci": [score(r) for r in latency["ratio_ci"]]}
 
 
 def reference_records(
@@ -130,6 +191,8 @@ def reference_records(
     latency_size: int = 128,
     latency_runs: int = 5,
     latency_warmup: int = 1,
+    latency_target: Optional[float] = DEFAULT_TARGET,
+    latency_seconds: Optional[float] = DEFAULT_SECONDS,
 ) -> Dict[str, Dict[str, Any]]:
     """:func:`measure_model` of official zoo models (e.g. ``slimrlfn``, ``slimrlfn_prune``), keyed by label."""
     torch_device = resolve_device(device)
@@ -137,6 +200,7 @@ def reference_records(
     rows = {}
     for name in names:
         model, entry = load_zoo_model(name)
-        row = measure_model(model, images, torch_device, latency_size, latency_runs, latency_warmup)
+        row = measure_model(model, images, torch_device, latency_size, latency_runs, latency_warmup,
+                            latency_target=latency_target, latency_seconds=latency_seconds)
         rows[entry.label] = {"name": name, "label": entry.label, **row}
     return rows

@@ -98,6 +98,7 @@ class PruneRun:
         self.val_images = load_validation(settings.val_dir, settings.val_split, self.start_config["upscale"],
                                           settings.val_max_images)
         self._dataset = None
+        self.start_measure: Optional[Dict[str, Any]] = None
 
     def _minimums(self, start: Dict[str, int]) -> Dict[str, int]:
         s = self.s
@@ -156,7 +157,7 @@ class PruneRun:
     def _measure(self, model: nn.Module) -> Dict[str, Any]:
         s = self.s
         return measure_model(model, self.val_images, self.device, s.latency_size, s.latency_runs, s.latency_warmup,
-                             s.seed)
+                             s.seed, s.latency_target, s.latency_seconds)
 
     # -- checks against the starting point -----------------------------------------------------
 
@@ -296,7 +297,7 @@ class PruneRun:
                      f"{last['params_m']:.4f} M params, {last['flops_g']:.3f} G FLOPs)")
         else:
             model = self.start_model.to(self.device)
-            measured = self._measure(model)
+            measured = dict(self.start_measure) if self.start_measure is not None else self._measure(model)
             first = {"step": 0, "criterion": s.criterion, **measured, "psnr_before": measured["psnr"],
                      "psnr_after": measured.pop("psnr"), "removed": {}, "removed_channels": {}, "plan": [],
                      "finetune": {"iterations": 0, "seconds": 0.0}, "seconds": 0.0,
@@ -346,10 +347,17 @@ class PruneRun:
         return summary
 
 
-def prune_iteratively(settings: PruneSettings, log: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
-    """Run (or resume) the pruning schedule ``settings`` describes; returns the run summary (also ``summary.json``)."""
+def prune_iteratively(settings: PruneSettings, log: Optional[Callable[[str], None]] = None,
+                      start_measure: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Run (or resume) the pruning schedule ``settings`` describes; returns the run summary (also ``summary.json``).
+
+    ``start_measure``: the starting model's :func:`~slimrlfn.prune.measure.measure_model` taken already (the
+    explorer times step 0 once for all its criteria); a fresh run's step 0 then records it instead of timing again.
+    """
     if log is None:
         log = tqdm.write if settings.progress else (lambda _line: None)
-    return PruneRun(settings, log).run()
+    run = PruneRun(settings, log)
+    run.start_measure = start_measure
+    return run.run()
 
 

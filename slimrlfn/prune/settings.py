@@ -57,8 +57,10 @@ class PruneSettings:
     teacher: str = "start"  # start (the unpruned model), a zoo name, a checkpoint .pth, or none
     taylor_batches: int = 4
     latency_size: int = 128  # LR side of the latency input
-    latency_runs: int = 5
+    latency_runs: int = 5  # at least this many timed pairs (model, RLFN)
     latency_warmup: int = 1
+    latency_target: float = 0.03  # then on until the paired ratio's 95 % interval is +- this ...
+    latency_seconds: float = 20.0  # ... or this many seconds of pairs have gone by
     device: str = "auto"
     seed: int = 0
     progress: bool = True
@@ -89,6 +91,9 @@ def check_settings(s: PruneSettings) -> None:
     if s.lr <= 0 or not 0 <= s.min_lr_ratio <= 1 or s.distill_weight < 0:
         raise UserError(f"--lr {s.lr} / --min_lr_ratio {s.min_lr_ratio} / --distill_weight {s.distill_weight}: "
                         f"expected lr > 0, 0 <= min_lr_ratio <= 1, distill_weight >= 0")
+    for key in ("latency_target", "latency_seconds"):
+        if not getattr(s, key) > 0:
+            raise UserError(f"--{key} {getattr(s, key)}: expected a positive number")
     if s.latency_size < 15:
         raise UserError(f"--latency_size {s.latency_size}: expected at least 15 (the ESA branch needs it)")
     if all(getattr(s, k) is None for k in ("target_params", "target_flops", "target_latency", "target_shape",

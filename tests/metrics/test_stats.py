@@ -40,3 +40,36 @@ def test_warmup_length_on_synthetic_traces():
     assert warmup_length(spike)["length"] == 10 and not warmup_length(spike)["settled"]
     assert warmup_length(spike, window=3)["length"] == 2  # running medians 30, 20, then 10 ...
     assert warmup_length([10.0, 10.4, 10.0, 10.0], tolerance=0.05)["length"] == 0
+
+
+def test_paired_ratio_of_two_models_10_percent_apart_with_20_percent_noise_covers_the_true_ratio():
+    """Model B takes 1.1x model A; each sample has 20 % independent noise and both share a drifting load."""
+    import numpy as np
+
+    from slimrlfn.metrics.stats import paired_ratio
+
+    covered, widths = 0, []
+    for trial in range(100):
+        rng = np.random.default_rng(trial)
+        load = rng.uniform(1.0, 2.0, size=40)  # shared by the two members of a pair
+        a = 10.0 * load * rng.lognormal(0.0, 0.2, size=40)
+        b = 11.0 * load * rng.lognormal(0.0, 0.2, size=40)
+        result = paired_ratio(b, a, n_boot=500, seed=trial)
+        covered += result["ci"][0] <= 1.1 <= result["ci"][1]
+        widths.append(result["half_width"])
+        assert result["pairs"] == 40 and result["ci"][0] <= result["ratio"] <= result["ci"][1]
+    assert covered >= 88, f"the 95% interval covered the true ratio in {covered} of 100 trials"
+    assert 0.02 < float(np.median(widths)) < 0.2
+
+
+def test_paired_ratio_cancels_shared_load_and_refuses_unpaired_samples():
+    import pytest
+
+    from slimrlfn.metrics.stats import intervals_overlap, paired_ratio
+
+    load = [1.0, 3.0, 1.5, 2.5, 1.2, 2.8]
+    exact = paired_ratio([2.0 * x for x in load], load)
+    assert exact["ratio"] == 2.0 and exact["ci"] == [2.0, 2.0] and exact["half_width"] == 0.0
+    with pytest.raises(ValueError, match="needs pairs"):
+        paired_ratio([1.0, 2.0], [1.0])
+    assert intervals_overlap([1.0, 2.0], [2.0, 3.0]) and not intervals_overlap([1.0, 1.9], [2.0, 3.0])

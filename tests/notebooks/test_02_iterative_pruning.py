@@ -26,6 +26,16 @@ def test_02_iterative_pruning_quick(zoo_env, sample_dir, tmp_path):
         for r in records:
             assert 20.0 < r["psnr_after"] < 40.0 and math.isfinite(r["ntire_score"]) and r["latency_ms"] > 0
         assert all(r["finetune"]["iterations"] == 8 for r in records[1:])
+    starts = [records[0] for records in summary["runs"].values()]
+    for key in ("latency_ms", "latency_ratio", "latency_ratio_ci", "latency_pairs", "ntire_score", "ntire_score_ci"):
+        assert len({str(r[key]) for r in starts}) == 1, f"step 0 has one {key} for every criterion"
+    for record in [r for records in summary["runs"].values() for r in records] + list(summary["references"].values()):
+        low, high = record["latency_ratio_ci"]
+        assert low <= record["latency_ratio"] <= high and record["latency_pairs"] >= 3
+        assert record["ntire_score_ci"][0] <= record["ntire_score"] <= record["ntire_score_ci"][1]
+        assert record["latency_stopped_by"] in ("precision", "time cap", "max runs")
+    verdict = summary["speed_verdict"]
+    assert verdict.startswith(("too wide to rank the criteria by speed", "fastest final model first"))
     assert set(summary["references"]) == {"SlimRLFN", "SlimRLFN-prune"}
     assert summary["references"]["SlimRLFN-prune"]["params_m"] == pytest.approx(0.1971, abs=1e-4)
     assert summary["references"]["SlimRLFN"]["psnr"] == pytest.approx(summary["runs"]["l1"][0]["psnr_after"])

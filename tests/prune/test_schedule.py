@@ -28,7 +28,7 @@ def settings(start, data, out, **overrides):
     values = dict(model=start, out_dir=str(out), val_dir=str(data), hr_dirs=[str(data / "DIV2K_LSDIR_valid_HR")],
                   criterion="l1", scope=["inner"], channels_per_step=1, max_steps=2, finetune_iterations=2,
                   batch_size=2, lr_patch=16, taylor_batches=1, latency_size=16, latency_runs=2, latency_warmup=1,
-                  device="cpu", progress=False)
+                  latency_seconds=0.2, device="cpu", progress=False)
     values.update(overrides)
     return PruneSettings(**values)
 
