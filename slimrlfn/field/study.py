@@ -136,7 +136,7 @@ def run_field(
                  "model_id": member.model_id, "use_prune": member.use_prune, "key": old.get("key"),
                  "name": old.get("name"),
                  "status": "pending", "error": None,
-                 "measures": old.get("measures") if old.get("status") == "ok" or old.get("measures") else None,
+                 "measures": old.get("measures"),
                  "cold": [r for r in old.get("cold", []) if r.get("status") == "ok" and 1 <= r["run"] <= runs],
                  "warm": _kept_warm(old, runs, micro_iters > 0)}
         entries.append((member, entry))
