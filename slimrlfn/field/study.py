@@ -35,7 +35,7 @@ from slimrlfn.field.analysis import analyse
 from slimrlfn.field.measure import measure_member
 from slimrlfn.field.members import Member, list_members, load_member
 from slimrlfn.field.parts import data_parts, official_splits
-from slimrlfn.field.worker import run_job, run_job_subprocess
+from slimrlfn.field.worker import run_job_subprocess
 from slimrlfn.timing.protocols import DEFAULT_SIZES, make_settings
 from slimrlfn.timing.worker import platform_info
 
@@ -96,15 +96,12 @@ def run_field(
     overwrite: bool = False,
     restart_on_mismatch: bool = False,
     progress: bool = True,
-    isolate: bool = True,
-    on_entry: Optional[Callable[[Dict[str, Any]], None]] = None,
 ) -> Dict[str, Any]:
     """Measure the field and return (and write to ``out``) the field document (see the module docstring).
 
     ``challenge_repo`` / ``model_ids`` / ``models`` choose the members, ``data_dirs`` the data parts
-    (:func:`slimrlfn.field.parts.data_parts`); ``runs`` per protocol; ``isolate=False`` runs the warm
-    block in this process (cold runs always get their own process); ``restart_on_mismatch`` starts again
-    (instead of a UserError) when ``out`` holds another identity; ``on_entry`` is called with each finished entry.
+    (:func:`slimrlfn.field.parts.data_parts`); ``runs`` per protocol; ``restart_on_mismatch`` starts again
+    (instead of a UserError) when ``out`` holds another identity.
     """
     if not isinstance(runs, int) or runs < 1:
         raise UserError(f"--runs {runs}: expected at least 1 run")
@@ -179,13 +176,11 @@ def run_field(
                     run_job_subprocess({**job, "runs": [run], "micro": None}, lambda r: emit(r, "cold"))
             if not entry["warm"]:
                 warm_job = {**job, "runs": list(range(1, runs + 1)), "micro": asdict(micro) if micro_iters > 0 else None}
-                (run_job_subprocess if isolate else run_job)(warm_job, lambda r: emit(r, "warm"))
+                run_job_subprocess(warm_job, lambda r: emit(r, "warm"))
             failed = [r for r in entry["cold"] + entry["warm"] if r.get("status") != "ok"]
             entry["status"] = "error" if failed else "ok"
             entry["error"] = failed[0]["error"] if failed else None
             save()
-            if on_entry is not None:
-                on_entry(entry)
     finally:
         bar.close()
     doc["finished"] = time.time()
