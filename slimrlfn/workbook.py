@@ -20,6 +20,7 @@ from slimrlfn.arch.arguments import select_models
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
+from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.sample import make_sample
 
 __all__ = ["add_arguments", "list_notebooks", "model_parameters", "notebook_parameters", "run_from_args", "run_workbook"]
@@ -95,7 +96,8 @@ def run_workbook(
     if notebooks_dir is None:
         notebooks_dir = Path("notebooks") if Path("notebooks").is_dir() else REPO_ROOT / "notebooks"
     notebooks_dir = Path(notebooks_dir)
-    out_dir, figures_dir = Path(out_dir), Path(figures_dir)
+    notebooks = list_notebooks(notebooks_dir, only)  # --only that names nothing: refused before anything is made
+    out_dir, figures_dir = check_output_dir(out_dir, "--out_dir"), check_output_dir(figures_dir, "--figures_dir")
     torch_device = resolve_device(device)
     if data_dir is None:
         data_dir = Path("data/sample")
@@ -111,7 +113,7 @@ def run_workbook(
     summary: Dict[str, Any] = {"mode": mode, "device_info": describe_device(torch_device),
                                "parameters": {**params, **model_params}, "notebooks": []}
     failed = False
-    for notebook in list_notebooks(notebooks_dir, only):
+    for notebook in notebooks:
         row: Dict[str, Any] = {"notebook": notebook.name, "status": "skipped", "seconds": 0.0,
                                "executed": str(out_dir / "executed" / notebook.name)}
         summary["notebooks"].append(row)
@@ -148,6 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--only", nargs="*", default=None, help="notebook name prefixes to run, e.g. 01 03")
     parser.add_argument("--out_dir", default="runs/workbook", help="executed notebooks, results and summary")
+    parser.add_argument("--figures_dir", default="figures", help="where the notebooks export their figures (PNG + PDF)")
     parser.add_argument("--models", nargs="+", default=None,
                         help="the models of notebooks 01, 03, 04, 04b: zoo names, .pth files, file.py:Class, JSON objects "
                              "(default: each notebook's, the zoo's three)")
@@ -160,6 +163,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the workbook as the flags say; 0 when every notebook ran, 1 otherwise."""
     summary = run_workbook(mode=args.mode, data_dir=args.data_dir, device=args.device, only=args.only,
-                           out_dir=args.out_dir, models=args.models, challenge_repo=args.challenge_repo,
+                           out_dir=args.out_dir, figures_dir=args.figures_dir, models=args.models, challenge_repo=args.challenge_repo,
                            model_ids=args.model_ids)
     return 0 if all(row["status"] == "ok" for row in summary["notebooks"]) else 1

@@ -31,6 +31,13 @@ _DEFAULTS: Dict[str, Dict[str, Any]] = {
 }
 
 
+#: The widest layer a config may ask for (channels): far above any efficient SR network, far below a width whose
+#: weights would not fit in memory (a typo such as 1e9 would ask for a terabyte).
+MAX_WIDTH = 4096
+#: Other keys' upper bounds (blocks; the scale factor); widths use MAX_WIDTH.
+_LIMITS = {"num_blocks": 256, "upscale": 16, "in_channels": 64, "out_channels": 64}
+
+
 def default_config(arch: str) -> Dict[str, Any]:
     """The config of the unpruned official architecture ``arch`` ('rlfn' or 'slimrlfn')."""
     if arch in _DEFAULTS:
@@ -54,21 +61,23 @@ def validate_config(config: Dict[str, Any]) -> Dict[str, Any]:
         unpruned = 48 if full["arch"] == "rlfn" else full["feature_channels"]
         full["prune_channels"] = [unpruned] * (2 * full["num_blocks"])
     for key in ("in_channels", "out_channels", "feature_channels", "num_blocks", "upscale"):
-        if not isinstance(full[key], int) or full[key] < 1:
+        if not isinstance(full[key], int) or isinstance(full[key], bool) or full[key] < 1:
             raise ValueError(f"model config key {key!r} must be a positive integer, got {full[key]!r}")
+        if full[key] > _LIMITS.get(key, MAX_WIDTH):
+            raise ValueError(f"model config key {key!r} is {full[key]}; expected at most {_LIMITS.get(key, MAX_WIDTH)}")
     esa = full["esa_channels"]
     if isinstance(esa, (list, tuple)):
-        if len(esa) != full["num_blocks"] or not all(isinstance(c, int) and c >= 1 for c in esa):
+        if len(esa) != full["num_blocks"] or not all(isinstance(c, int) and 1 <= c <= MAX_WIDTH for c in esa):
             raise ValueError(f"model config key 'esa_channels' must be a positive integer or list "
                              f"num_blocks = {full['num_blocks']} positive integers, got {esa!r}")
         full["esa_channels"] = esa[0] if len(set(esa)) == 1 else list(esa)
-    elif not isinstance(esa, int) or esa < 1:
+    elif not isinstance(esa, int) or not 1 <= esa <= MAX_WIDTH:
         raise ValueError(f"model config key 'esa_channels' must be a positive integer (or one per block), got {esa!r}")
     channels = full["prune_channels"]
     if (not isinstance(channels, (list, tuple)) or len(channels) != 2 * full["num_blocks"]
-            or not all(isinstance(c, int) and c >= 1 for c in channels)):
+            or not all(isinstance(c, int) and 1 <= c <= MAX_WIDTH for c in channels)):
         raise ValueError(f"model config key 'prune_channels' must list 2 * num_blocks = "
-                         f"{2 * full['num_blocks']} positive integers, got {channels!r}")
+                         f"{2 * full['num_blocks']} integers in 1..{MAX_WIDTH}, got {channels!r}")
     full["prune_channels"] = list(channels)
     return full
 

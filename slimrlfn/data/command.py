@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.pairs import make_pairs
 from slimrlfn.data.sample import make_sample
 
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_pairs(args: argparse.Namespace) -> int:
     """``slimrlfn data pairs``; returns 0."""
+    check_output_dir(args.out_dir, "--out_dir")
     pairs = make_pairs(args.hr_dir, args.out_dir, args.split, args.scale)
     print(f"{len(pairs)} pairs written under {args.out_dir} (DIV2K_LSDIR_{args.split}_HR / _LR, x{args.scale})")
     return 0
@@ -31,6 +33,7 @@ def run_pairs(args: argparse.Namespace) -> int:
 
 def run_sample(args: argparse.Namespace) -> int:
     """``slimrlfn data sample``; returns 0."""
+    check_output_dir(args.out_dir, "--out_dir")
     splits = make_sample(args.out_dir)
     print(", ".join(f"{len(p)} {s} pairs" for s, p in splits.items()) + f" written under {args.out_dir}")
     return 0

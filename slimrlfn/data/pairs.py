@@ -42,17 +42,18 @@ def _layouts(data_dir: Path, split: str, scale: int) -> List[Tuple[Path, Path]]:
     return layouts
 
 
-def find_pairs(data_dir: PathLike, split: str = "valid", scale: int = 4) -> List[ImagePair]:
+def find_pairs(data_dir: PathLike, split: str = "valid", scale: int = 4, flag: str = "--data_dir") -> List[ImagePair]:
     """The (LR, HR) pairs of ``split`` under ``data_dir``, sorted by name.
 
     Searches ``DIV2K_LSDIR_<split>_HR/*.png``, then ``LSDIR_DIV2K_<split>_HR/*.png`` (the NTIRE layout),
     then for the valid split a benchmark set's ``HR/*.png`` with ``LR_bicubic/X<scale>/`` (Set5, Set14); the
     LR of ``NAME.png`` is ``NAMEx<scale>.png`` in the LR folder. Raises UserError when the folder is
-    missing, no pair is found (naming the patterns searched), or an LR lacks its HR or the reverse.
+    missing, no pair is found (naming the patterns searched), or an LR lacks its HR or the reverse; ``flag`` is
+    the argument that named ``data_dir`` (``--val_dir``, ``--check_data``, ...).
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise UserError(f"--data_dir {data_dir}: no such folder")
+        raise UserError(f"{flag} {data_dir}: no such folder")
     patterns = []
     for hr_dir, lr_dir in _layouts(data_dir, split, scale):
         patterns.append(f"{hr_dir}/*.png")
@@ -75,7 +76,7 @@ def find_pairs(data_dir: PathLike, split: str = "valid", scale: int = 4) -> List
             raise UserError(f"LR image {lr_by_name[no_hr[0]]} has no HR {hr_dir / (no_hr[0] + '.png')}"
                             f"{f' (+{len(no_hr) - 1} more)' if len(no_hr) > 1 else ''}")
         return [ImagePair(name, lr_by_name[name], hr_by_name[name]) for name in sorted(hr_by_name)]
-    raise UserError(f"--data_dir {data_dir}: no '{split}' pairs found; searched {' and '.join(patterns)}")
+    raise UserError(f"{flag} {data_dir}: no '{split}' pairs found; searched {' and '.join(patterns)}")
 
 
 def write_pairs(
@@ -85,30 +86,54 @@ def write_pairs(
     scale: int = 4,
     progress: bool = True,
 ) -> List[ImagePair]:
-    """Write (name, RGB uint8 HR) items as mod-cropped HR + MATLAB-bicubic LR in the NTIRE layout."""
+    """Write (name, RGB uint8 HR) items as mod-cropped HR + MATLAB-bicubic LR in the NTIRE layout.
+
+    Every item is checked before the first file is written (UserError naming the image and the size it needs), and
+    the files this call wrote are removed again when writing fails part-way.
+    """
+    if not isinstance(scale, int) or scale < 1:
+        raise UserError(f"--scale {scale}: expected a positive integer (4 for x4)")
     out_dir = Path(out_dir)
     hr_dir = out_dir / f"DIV2K_LSDIR_{split}_HR"
     lr_dir = out_dir / f"DIV2K_LSDIR_{split}_LR"
-    pairs = []
     items = list(images)
-    for name, hr in tqdm(items, desc=f"pairs {split}", unit="img", disable=not progress):
-        hr = modcrop(hr, scale)
+    for name, hr in items:
         if min(hr.shape[:2]) < scale:
-            raise UserError(f"image {name}: {hr.shape[1]}x{hr.shape[0]} is smaller than the scale {scale}")
-        lr = imresize_matlab(hr, scale=1.0 / scale)
-        hr_path = write_image(hr_dir / f"{name}.png", hr)
-        lr_path = write_image(lr_dir / f"{name}x{scale}.png", lr)
-        pairs.append(ImagePair(name, lr_path, hr_path))
+            raise UserError(f"image {name}: {hr.shape[1]}x{hr.shape[0]} is smaller than the scale {scale}; "
+                            f"expected at least {scale}x{scale} pixels")
+    pairs: List[ImagePair] = []
+    written: List[Path] = []
+    try:
+        for name, hr in tqdm(items, desc=f"pairs {split}", unit="img", disable=not progress):
+            hr = modcrop(hr, scale)
+            lr = imresize_matlab(hr, scale=1.0 / scale)
+            written.append(write_image(hr_dir / f"{name}.png", hr))
+            written.append(write_image(lr_dir / f"{name}x{scale}.png", lr))
+            pairs.append(ImagePair(name, written[-1], written[-2]))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return pairs
 
 
 def make_pairs(hr_dir: PathLike, out_dir: PathLike, split: str = "valid", scale: int = 4,
                progress: bool = True) -> List[ImagePair]:
-    """Build the NTIRE layout under ``out_dir`` from every image in ``hr_dir``."""
+    """Build the NTIRE layout under ``out_dir`` from every image in ``hr_dir``; every image is read and checked
+    (UserError naming the file) before anything is written."""
+    if not isinstance(scale, int) or scale < 1:
+        raise UserError(f"--scale {scale}: expected a positive integer (4 for x4)")
     hr_dir = Path(hr_dir)
     if not hr_dir.is_dir():
         raise UserError(f"--hr_dir {hr_dir}: no such folder")
     files = list_images(hr_dir)
     if not files:
         raise UserError(f"--hr_dir {hr_dir}: no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return write_pairs(((p.stem, read_image(p)) for p in files), out_dir, split, scale, progress)
+    images = []
+    for path in files:
+        image = read_image(path)
+        if min(image.shape[:2]) < scale:
+            raise UserError(f"HR image {path}: {image.shape[1]}x{image.shape[0]} is smaller than the scale {scale}; "
+                            f"expected at least {scale}x{scale} pixels")
+        images.append((path.stem, image))
+    return write_pairs(images, out_dir, split, scale, progress)

@@ -48,15 +48,18 @@ def make_sample(out_dir: PathLike, scale: int = 4, progress: bool = True) -> Dic
     }
 
 
-def example_images(data_dir: Optional[PathLike] = None, split: str = "valid", limit: int = 5) -> List[Dict[str, Any]]:
-    """Real LR images (+HR when known) for exactness checks: ``[{name, lr, hr}]``, uint8 RGB (H, W, 3).
+def example_images(data_dir: Optional[PathLike] = None, split: str = "valid", limit: int = 5,
+                   flag: str = "--check_data") -> List[Dict[str, Any]]:
+    """Real LR images (+HR when known) for exactness checks: ``[{name, lr, hr}]`` (+ ``lr_path`` from data), uint8
+    RGB (H, W, 3).
 
     From ``data_dir`` (NTIRE layout) when given, else scikit-image's astronaut and coffee photos,
     bicubic-downscaled x4 with the MATLAB kernel (their HR kept for PSNR).
     """
     if data_dir is not None:
-        pairs = find_pairs(data_dir, split)[:limit]
-        return [{"name": p.name, "lr": read_image(p.lr_path), "hr": read_image(p.hr_path)} for p in pairs]
+        pairs = find_pairs(data_dir, split, flag=flag)[:limit]
+        return [{"name": p.name, "lr": read_image(p.lr_path), "hr": read_image(p.hr_path), "lr_path": str(p.lr_path)}
+                for p in pairs]
     from skimage import data as skdata
 
     images = []

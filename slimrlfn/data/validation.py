@@ -29,9 +29,10 @@ class ValidationImage:
 
 
 def load_validation(data_dir: PathLike, split: str = "valid", scale: int = 4,
-                    max_images: Optional[int] = None) -> List[ValidationImage]:
-    """The NTIRE-layout pairs of ``split`` under ``data_dir`` (:func:`slimrlfn.data.pairs.find_pairs`), read once."""
-    pairs = find_pairs(data_dir, split, scale)
+                    max_images: Optional[int] = None, flag: str = "--val_dir") -> List[ValidationImage]:
+    """The NTIRE-layout pairs of ``split`` under ``data_dir`` (:func:`slimrlfn.data.pairs.find_pairs`), read once;
+    ``flag`` is the argument that named ``data_dir``, for the error lines."""
+    pairs = find_pairs(data_dir, split, scale, flag)
     if max_images is not None:
         pairs = pairs[:max_images]
     images = []

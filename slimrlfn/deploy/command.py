@@ -10,6 +10,7 @@ from slimrlfn.arch.arguments import add_model_arguments, add_models_arguments, m
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.arguments import parse_size
 from slimrlfn.core.errors import UserError
+from slimrlfn.core.outputs import check_output_file
 from slimrlfn.data.sample import example_images
 from slimrlfn.deploy.backends import BACKENDS
 from slimrlfn.deploy.bench import DEFAULT_SIZES, compare_backends
@@ -44,9 +45,18 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError("export: name the model: --model NAME, --checkpoint PATH, or --challenge_repo DIR --model_id N")
     if args.check_images < 1:
         raise UserError(f"--check_images {args.check_images}: expected at least 1")
+    if args.out is not None:
+        check_output_file(args.out, "--out")
     spec = model_from_args(args)
     out = args.out or f"exports/{spec.result_name}.onnx"
-    report = export_onnx(spec.model, out, example_images(args.check_data, limit=args.check_images), args.opset,
+    check_output_file(out, "--out")
+    images = example_images(args.check_data, limit=args.check_images)
+    for image in images:
+        if min(image["lr"].shape[:2]) < spec.min_size:
+            height, width = image["lr"].shape[:2]
+            raise UserError(f"--check_data: LR image {image.get('lr_path', image['name'])} is {width}x{height}, smaller "
+                            f"than the {spec.min_size}x{spec.min_size} that {spec.label} takes")
+    report = export_onnx(spec.model, out, images, args.opset,
                          args.tolerance, spec.scale, spec.source, spec.data_range,
                          None if args.size is None else parse_size(args.size, "--size"), args.exporter)
     psnr = (f", PSNR {report['psnr_onnx']:.4f} dB (eager {report['psnr_eager']:.4f})"
@@ -79,6 +89,7 @@ def compare_from_args(args: argparse.Namespace) -> Dict[str, Any]:
             raise UserError(f"--threads {args.threads}: expected at least 1")
         torch.set_num_threads(args.threads)
     sizes = [parse_size(s, "--sizes", minimum=16) for s in args.sizes]
+    check_output_file(args.out, "--out")
     document = compare_backends(models_from_args(args), sizes, args.backends, args.rounds, args.device, args.out,
                                 progress=False, log=lambda line: print(line + "\n", flush=True),
                                 isolate=not args.in_process)

@@ -23,12 +23,14 @@ process of its own.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from typing import Any, Dict, Optional
 
 import torch
 
 from slimrlfn.arch.source import model_from_reference
 from slimrlfn.core.errors import UserError
+from slimrlfn.core.orphans import watch_parent
 from slimrlfn.data.sample import real_input
 from slimrlfn.deploy.backends import build_backend, difference_to_eager
 from slimrlfn.metrics.latency import matmul_peak_gflops, timed_ms
@@ -76,8 +78,10 @@ class InProcess:
         self._state = {}
 
 
-def _serve(connection: Any, name: str, device: str, threads: int) -> None:
-    """The worker's loop: (verb, args) in, ("ok", value) or ("error", one line) out, until "close"."""
+def _serve(connection: Any, name: str, device: str, threads: int, parent_pid: int) -> None:
+    """The worker's loop: (verb, args) in, ("ok", value) or ("error", one line) out, until "close" (or until its
+    parent ``parent_pid`` dies)."""
+    watch_parent(parent_pid)
     torch.set_num_threads(threads)
     contestant = InProcess(name, device)
     while True:
@@ -100,7 +104,7 @@ class WorkerProcess:
         self.name = name
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, name, device, torch.get_num_threads()),
+        self._process = context.Process(target=_serve, args=(child, name, device, torch.get_num_threads(), os.getpid()),
                                         daemon=True, name=f"slimrlfn-{name}")
         self._process.start()
         child.close()

@@ -12,8 +12,9 @@ are recorded beside them. Results per model go to ``save_dir/results.json`` (the
 SR images go to ``save_dir/<model name>/<split>/NAME.png``.
 
 Nothing is half-written: SR images are staged and moved into place when a split is done, and
-the results files are replaced atomically. An entry already in ``results.json`` is kept unless
-``overwrite`` is given.
+the results files are replaced atomically, under a lock (:func:`slimrlfn.evaluate.results.merge_entry`), so that evaluations
+running at once into one ``save_dir`` lose no entry. A stage left by a killed run (its process gone) is removed
+by the next run. An entry already in ``results.json`` is kept unless ``overwrite`` is given.
 """
 from __future__ import annotations
 
@@ -30,18 +31,19 @@ from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.arch.source import ModelSpec
 from slimrlfn.core.devices import describe_device, peak_memory_mib, reset_peak_memory, resolve_device
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike, atomic_write_json, atomic_write_text
+from slimrlfn.core.files import PathLike
+from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.images import modcrop, read_image, write_image
 from slimrlfn.data.pairs import ImagePair, find_pairs
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.deploy.backends import build_backend
 from slimrlfn.deploy.forward import forward_image
-from slimrlfn.evaluate.results import format_results_table, load_results
+from slimrlfn.evaluate.results import load_results, merge_entry
 from slimrlfn.metrics.counts import profile_model
 from slimrlfn.metrics.latency import make_timer
 from slimrlfn.metrics.quality import psnr_rgb_and_y, ssim, ssim_y
 
-__all__ = ["evaluate", "evaluate_split"]
+__all__ = ["evaluate", "evaluate_split", "remove_stale_stages"]
 
 
 def _checked_lr(path: Path, min_size: int = MIN_INPUT_SIZE) -> np.ndarray:
@@ -71,8 +73,8 @@ def evaluate_split(
     ``model`` takes and gives values in [0, ``data_range``] (converted as ``test_demo.py`` does);
     ``min_size`` is the smallest LR side it takes (default: RLFN's 15).
 
-    Raises UserError naming the file for an LR smaller than the model takes or an HR whose size
-    does not match the SR output.
+    Raises UserError naming the file for an LR smaller than the model takes, an output with NaN or inf
+    values (the first image that gave them), or an HR whose size does not match the SR output.
     """
     results: Dict[str, Any] = {f"{mode}_names": [], f"{mode}_runtime": [], f"{mode}_psnr": [],
                                f"{mode}_psnr_y": []}
@@ -86,6 +88,9 @@ def evaluate_split(
         if tile is not None and tile < min_size:
             raise UserError(f"--tile {tile}: tiles must be at least {min_size} LR pixels")
         sr_tensor, ms, _ = timer(forward_image, model, uint8_to_tensor(lr_img, device, data_range), tile, 32, scale)
+        if not bool(torch.isfinite(sr_tensor).all()):
+            raise UserError(f"LR image {pair.lr_path}: the model's output holds NaN or inf values (are its weights "
+                            f"finite?); expected finite values in [0, {data_range:g}]")
         sr = tensor_to_uint8(sr_tensor, data_range)
         hr = modcrop(read_image(pair.hr_path), scale)
         if hr.shape != sr.shape:
@@ -135,13 +140,14 @@ def evaluate(
 
     Returns the model's results entry (also written to ``save_dir/results.json`` and ``.txt``).
     """
-    save_dir = Path(save_dir)
+    save_dir = check_output_dir(save_dir, "--save_dir")
     splits = ["valid", "test"] if include_test else ["valid"]
     pairs = {split: find_pairs(data_dir, split, spec.scale) for split in splits}  # fail before any work
     existing = load_results(save_dir)
     if spec.result_name in existing and not overwrite:
         raise UserError(f"{save_dir / 'results.json'} already has an entry {spec.result_name!r}; "
                         f"pass --overwrite to replace it, or use another --save_dir or --name")
+    remove_stale_stages(save_dir)
     torch_device = resolve_device(device)
     if torch_device.type == "cuda":
         torch.backends.cudnn.benchmark = False
@@ -180,14 +186,39 @@ def evaluate(
                   "data_range": spec.data_range, "kind": spec.kind, **spec.extra,
                    "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
                    "backend_info": runner.describe()})
-    for split, stage in staged.items():
-        final = save_dir / spec.result_name / split
-        if final.exists():
-            shutil.rmtree(final)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage, final)
-    results = load_results(save_dir)
-    results[spec.result_name] = entry
-    atomic_write_json(save_dir / "results.json", results)
-    atomic_write_text(save_dir / "results.txt", format_results_table(results))
+
+    def move_images_into_place() -> None:
+        for split, stage in staged.items():
+            final = save_dir / spec.result_name / split
+            if final.exists():
+                shutil.rmtree(final)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage, final)
+
+    merge_entry(save_dir, spec.result_name, entry, move_images_into_place)  # locked: other evaluations may merge too
     return entry
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def remove_stale_stages(save_dir: PathLike) -> list:
+    """Remove the ``.partial-<name>-<split>-<pid>`` folders of ``save_dir`` whose process is gone (a killed run's
+    staged SR images); a live process's stage is left alone. Returns the removed paths."""
+    removed = []
+    folder = Path(save_dir)
+    if not folder.is_dir():
+        return removed
+    for stage in folder.glob(".partial-*"):
+        pid_text = stage.name.rsplit("-", 1)[-1]
+        if stage.is_dir() and pid_text.isdigit() and not _pid_alive(int(pid_text)):
+            shutil.rmtree(stage, ignore_errors=True)
+            removed.append(stage)
+    return removed

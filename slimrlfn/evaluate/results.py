@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Callable, Dict, Optional
 
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike
+from slimrlfn.core.files import PathLike, atomic_write_json, atomic_write_text
+from slimrlfn.core.locks import locked
 
-__all__ = ["format_results_table", "load_results"]
+__all__ = ["format_results_table", "load_results", "merge_entry"]
 
 
 def load_results(save_dir: PathLike) -> Dict[str, Any]:
@@ -29,6 +30,25 @@ def load_results(save_dir: PathLike) -> Dict[str, Any]:
         raise UserError(f"results file {path}: not valid JSON ({exc}); move it away or choose another --save_dir") from None
     if not isinstance(results, dict):
         raise UserError(f"results file {path}: expected a JSON object keyed by model name")
+    return results
+
+
+def merge_entry(save_dir: PathLike, name: str, entry: Dict[str, Any],
+                before_write: Optional[Callable[[], None]] = None) -> Dict[str, Any]:
+    """Add (or replace) ``name``'s entry in ``save_dir/results.json`` and rewrite ``results.txt``; returns all entries.
+
+    The read, the merge and both writes happen under the lock of ``results.json`` (:mod:`slimrlfn.core.locks`), so
+    that processes merging into one ``save_dir`` at once lose no entry; ``before_write`` runs inside the lock first
+    (moving staged SR images into place). Both files are replaced atomically.
+    """
+    path = Path(save_dir) / "results.json"
+    with locked(path):
+        if before_write is not None:
+            before_write()
+        results = load_results(save_dir)
+        results[name] = entry
+        atomic_write_json(path, results)
+        atomic_write_text(path.with_name("results.txt"), format_results_table(results))
     return results
 
 

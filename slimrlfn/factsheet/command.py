@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.factsheet.field import field_markdown, read_field, write_field_tables
 from slimrlfn.factsheet.write import write_factsheet
 
@@ -30,12 +31,14 @@ def run_factsheet_from_args(args: argparse.Namespace) -> int:
 
     With ``--field``, write and print the field table of that JSON instead.
     """
+    out_dir = check_output_dir(args.out_dir or Path(args.results_dir) / "factsheet", "--out_dir")
     if args.field:
         doc = read_field(args.field)
-        paths = write_field_tables(doc, args.out_dir or Path(args.results_dir) / "factsheet")
+        paths = write_field_tables(doc, out_dir)
         print(field_markdown(doc))
         print(f"tables: {', '.join(map(str, paths))}")
         return 0
+    check_output_dir(args.figures_dir, "--figures_dir")
     summary = write_factsheet(args.results_dir, args.figures_dir, args.out_dir, args.data_dir)
     print((Path(summary["out_dir"]) / "factsheet.md").read_text())
     print(f"tables ({len(summary['tables'])} files) in {summary['out_dir']}; "

@@ -12,6 +12,7 @@ from typing import List, Tuple
 
 from slimrlfn.core.arguments import parse_size
 from slimrlfn.core.errors import UserError
+from slimrlfn.core.outputs import check_output_dir, check_output_file
 from slimrlfn.factsheet.field import field_markdown, write_field_tables
 from slimrlfn.field.report import conclusion, gpu_command
 from slimrlfn.field.study import run_field
@@ -65,6 +66,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     and every member that loaded was measured (members that cannot load are listed with why), 1 otherwise."""
     sizes = [parse_size(s, "--micro_sizes") for s in args.micro_sizes] if args.micro_sizes else None
     pairs = parse_pairs(args.pairs) if args.pairs else None
+    check_output_file(args.out, "--out")
+    check_output_dir(args.figures_dir, "--figures_dir")
+    if args.tables_dir:
+        check_output_dir(args.tables_dir, "--tables_dir")
     doc = run_field(args.challenge_repo, args.model_ids, args.models, args.data_dir, args.runs, args.device,
                     args.threads, args.micro_warmup, args.micro_iters, sizes, not args.valid_only,
                     not args.no_variants, args.baseline, pairs, args.out, args.overwrite)

@@ -25,6 +25,7 @@ import torch
 
 from slimrlfn.arch.source import model_from_reference
 from slimrlfn.core.errors import one_line
+from slimrlfn.core.orphans import watch_parent
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.timing.protocols import TimingSettings, run_protocol, summarize_groups
 from slimrlfn.timing.worker import MARK, load_average, platform_info, stream_worker
@@ -93,7 +94,9 @@ def run_job(job: Dict[str, Any], emit: Emit) -> None:
 
 
 def worker_main() -> int:
-    """``python -m slimrlfn.field --worker``: a job as JSON on stdin, one marked record per line out."""
+    """``python -m slimrlfn.field --worker``: a job as JSON on stdin, one marked record per line out; it exits
+    when its parent dies (:mod:`slimrlfn.core.orphans`)."""
+    watch_parent()
     job = json.loads(sys.stdin.read())
     run_job(job, lambda record: print(MARK + json.dumps(record), flush=True))
     return 0

@@ -15,6 +15,7 @@ from slimrlfn.arch.source import resolve_model
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
+from slimrlfn.core.outputs import check_output_file
 from slimrlfn.metrics.counts import profile_model
 
 __all__ = ["add_arguments", "format_counts", "run_from_args"]
@@ -58,6 +59,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Count every model named, print the table (and write the rows to ``--json``); returns 0."""
     if args.size < 1:
         raise UserError(f"--size {args.size}: expected a positive number of pixels")
+    if args.json:
+        check_output_file(args.json, "--json")
     if args.checkpoint is not None:
         if args.models is not None or args.challenge_repo is not None:
             raise UserError("--checkpoint: give either --checkpoint or --models/--challenge_repo, not both")

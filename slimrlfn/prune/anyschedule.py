@@ -30,6 +30,7 @@ from slimrlfn.arch.source import ModelSpec, resolve_model
 from slimrlfn.core.devices import resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
+from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset
 from slimrlfn.data.validation import load_validation
 from slimrlfn.metrics.counts import count_parameters, fvcore_count
@@ -100,17 +101,24 @@ def prune_any_iteratively(spec: ModelSpec, settings: AnyPruneSettings,
     """Run (or resume) the schedule of the module docstring on ``spec``; returns the ``run.json`` document."""
     _check(settings)
     device = resolve_device(settings.device)
-    out = Path(settings.out_dir)
+    out = check_output_dir(settings.out_dir, "--out_dir")
     identity = {"source": spec.arguments, **{k: v for k, v in asdict(settings).items() if k not in _NOT_IDENTITY}}
     run_path = out / "run.json"
     run: Dict[str, Any] = {"kind": "slimrlfn-prune-any", "identity": identity, "model": spec.label, "steps": []}
     if run_path.is_file() and not settings.overwrite:
-        existing = json.loads(run_path.read_text())
-        if existing.get("identity") != identity:
+        try:
+            existing = json.loads(run_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"--out_dir {out}: its run.json is not valid JSON ({exc}); pass --overwrite or choose "
+                            f"another --out_dir") from None
+        only_a_start = len(existing.get("steps") or []) <= 1  # a start that failed at its first step is replaced
+        if existing.get("identity") != identity and not only_a_start:
             raise UserError(f"--out_dir {out}: holds a run with other settings; pass --overwrite or choose another "
                             f"--out_dir")
-        run = existing
-    validation = {Path(d).name: load_validation(d) for d in settings.val_dirs}
+        if existing.get("identity") == identity:
+            run = existing
+    validation = {Path(d).name: load_validation(d, flag="--val_dirs") for d in settings.val_dirs}
+    dataset = PatchDataset(settings.hr_dirs, 4, settings.lr_patch, settings.seed) if settings.finetune_iterations else None
     start = spec.model.to(device).eval()
     if not run["steps"]:
         units = AnyModelGroups(start, spec.data_range)
@@ -123,7 +131,6 @@ def prune_any_iteratively(spec: ModelSpec, settings: AnyPruneSettings,
     model = start if done == 0 else load_derived(out / f"step_{done:02d}.pth", resolve_model)[0].to(device)
     if done:
         log(f"resuming {out} after step {done}")
-    dataset = PatchDataset(settings.hr_dirs, 4, settings.lr_patch, settings.seed) if settings.finetune_iterations else None
     for step in tqdm(range(done + 1, settings.steps + 1), desc="prune steps", unit="step", disable=not settings.progress):
         begin = time.perf_counter()
         model, removal, _ = prune_any(model, settings.fraction, spec.data_range, settings.min_width, list(run["units"]),

@@ -2,13 +2,15 @@
 
 ``run.json`` holds the settings that shape the result (:data:`slimrlfn.prune.settings.RUN_KEYS`),
 the starting config and the SHA-256 of the starting weights; a run folder is resumed only by the
-same run. ``records.jsonl`` has one JSON record per finished step, numbered 0, 1, 2, ...; every
+same run, except a folder that holds only a start (no pruning step finished: a run that failed at its first
+step), which a rerun with other settings replaces. ``records.jsonl`` has one JSON record per finished step, numbered 0, 1, 2, ...; every
 file is written atomically.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -18,7 +20,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_text
 from slimrlfn.prune.settings import RUN_KEYS, PruneSettings
 
-__all__ = ["check_resume", "load_records", "run_document", "state_digest", "step_checkpoint", "write_records"]
+__all__ = ["check_resume", "clear_start", "holds_only_a_start", "load_records", "run_document", "state_digest", "step_checkpoint", "write_records"]
 
 
 def state_digest(model: nn.Module) -> str:
@@ -61,7 +63,8 @@ def run_document(settings: PruneSettings, start_config: Dict[str, Any], digest: 
 
 
 def check_resume(out_dir: Path, document: Dict[str, Any]) -> bool:
-    """True when ``out_dir`` holds this run (resume); False when it is new or empty; UserError otherwise."""
+    """True when ``out_dir`` holds this run (resume); False when it is new, empty or holds only another run's start
+    (:func:`holds_only_a_start`: the caller clears it with :func:`clear_start` when it starts); UserError otherwise."""
     run_file = out_dir / "run.json"
     if not run_file.is_file():
         if out_dir.is_dir() and any(out_dir.iterdir()):
@@ -73,11 +76,31 @@ def check_resume(out_dir: Path, document: Dict[str, Any]) -> bool:
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"{run_file}: not valid JSON ({exc}); choose another --out_dir") from None
     old = existing.get("run", {})
-    for key in RUN_KEYS:
-        if json.dumps(old.get(key)) != json.dumps(document["run"][key]):
-            raise UserError(f"--out_dir {out_dir} holds another run: its {key} is {old.get(key)!r}, this run's "
-                            f"{document['run'][key]!r}; resume it with the same settings or choose another --out_dir")
-    if existing.get("start_sha256") != document["start_sha256"]:
+    differing = next((key for key in RUN_KEYS if json.dumps(old.get(key)) != json.dumps(document["run"][key])), None)
+    other_weights = existing.get("start_sha256") != document["start_sha256"]
+    if (differing or other_weights) and holds_only_a_start(out_dir):
+        return False  # a start that failed before its first pruning step: the run replaces it (clear_start)
+    if differing:
+        raise UserError(f"--out_dir {out_dir} holds another run: its {differing} is {old.get(differing)!r}, this run's "
+                        f"{document['run'][differing]!r}; resume it with the same settings or choose another --out_dir")
+    if other_weights:
         raise UserError(f"--out_dir {out_dir} holds another run: it started from other weights than {document['run']['model']}; "
                         f"choose another --out_dir")
     return True
+
+
+def holds_only_a_start(out_dir: Path) -> bool:
+    """True when the run in ``out_dir`` finished no pruning step: at most step 0 recorded, no ``summary.json``."""
+    try:
+        records = load_records(out_dir)
+    except UserError:
+        return False
+    steps = [p for p in out_dir.glob("step_*") if p.is_dir()]
+    return len(records) <= 1 and not (out_dir / "summary.json").exists() and all(p.name == "step_00" for p in steps)
+
+
+def clear_start(out_dir: Path) -> None:
+    """Remove what a start wrote (``run.json``, ``records.jsonl``, ``step_00/``); other files are left alone."""
+    for name in ("records.jsonl", "run.json"):
+        (out_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(out_dir / "step_00", ignore_errors=True)

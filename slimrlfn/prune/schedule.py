@@ -52,6 +52,7 @@ from slimrlfn.arch.source import model_from_text
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
+from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset
 from slimrlfn.data.validation import load_validation
 from slimrlfn.metrics.counts import architecture_counts
@@ -61,6 +62,7 @@ from slimrlfn.prune.measure import measure_model, paired_latency
 from slimrlfn.prune.plan import next_chunk, per_layer_count, plan_counts, resolve_target_shape
 from slimrlfn.prune.records import (
     check_resume,
+    clear_start,
     load_records,
     run_document,
     state_digest,
@@ -85,6 +87,7 @@ class PruneRun:
         self.s, self.log = settings, log
         self.device = resolve_device(settings.device)
         self.out_dir = Path(settings.out_dir)
+        check_output_dir(self.out_dir, "--out_dir")
         start = model_from_text(settings.model, "--model")
         self.start_model, self.start_config = start.model, start.config
         self.document = run_document(settings, self.start_config, state_digest(self.start_model))
@@ -98,6 +101,8 @@ class PruneRun:
         self.val_images = load_validation(settings.val_dir, settings.val_split, self.start_config["upscale"],
                                           settings.val_max_images)
         self._dataset = None
+        if settings.finetune_iterations > 0 or settings.criterion == "taylor":
+            _ = self.dataset  # an empty or unreadable --hr_dir is refused here, before the run folder is touched
         self.start_measure: Optional[Dict[str, Any]] = None
 
     def _minimums(self, start: Dict[str, int]) -> Dict[str, int]:
@@ -304,6 +309,7 @@ class PruneRun:
                      "time": datetime.now(timezone.utc).isoformat()}
             first.pop("psnr", None)
             self._check_start(first)
+            clear_start(self.out_dir)  # what a failed start of another run left, if anything
             self.out_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_json(self.out_dir / "run.json", {**self.document, "device_info": describe_device(self.device)})
             self._save_step(model, first)

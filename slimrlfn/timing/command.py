@@ -6,6 +6,7 @@ import argparse
 from slimrlfn.arch.arguments import add_models_arguments, models_from_args
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.arguments import parse_size
+from slimrlfn.core.outputs import check_output_file
 from slimrlfn.deploy.backends import BACKENDS
 from slimrlfn.timing.protocols import make_settings
 from slimrlfn.timing.report import format_table
@@ -46,6 +47,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run the study the arguments describe, print the seed-style table; 0 when every run finished."""
     suffix = "" if args.backend == "eager" else f"_{args.backend}"
     out = args.out or f"runs/timing/{args.scenario}_{args.protocol}{suffix}.json"
+    check_output_file(out, "--out")
     sizes = [parse_size(s, "--sizes") for s in args.sizes] if args.sizes else None
     # the settings first (backend, device, protocol, data), then the models they apply to
     make_settings(args.protocol, args.device, args.data_dir, args.split, args.warmup, args.iters, sizes, args.threads,

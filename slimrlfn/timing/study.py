@@ -38,6 +38,7 @@ from slimrlfn.arch.source import ModelSpec, model_from_text
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json, first_difference
+from slimrlfn.timing.preflight import check_data, check_model
 from slimrlfn.timing.protocols import make_settings
 from slimrlfn.timing.worker import platform_info, run_block, run_subprocess
 
@@ -46,16 +47,22 @@ __all__ = ["SCENARIOS", "resolve_sources", "run_study"]
 SCENARIOS = ("separate", "consecutive")
 
 
-def resolve_sources(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]]) -> List[Dict[str, Any]]:
+def resolve_sources(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]],
+                    data_dir: Optional[PathLike] = None, split: str = "valid") -> List[Dict[str, Any]]:
     """Models -> their references (:meth:`slimrlfn.arch.source.ModelSpec.reference`), which the workers load.
 
     A model is a :class:`~slimrlfn.arch.source.ModelSpec` or anything :func:`slimrlfn.arch.source.model_from_text`
-    takes; each is loaded here once, so a missing, foreign or unfitting checkpoint is one line before any
-    worker starts.
+    takes; each is loaded here once and run once on a small real input, and the images of ``data_dir`` are checked
+    against them (:mod:`slimrlfn.timing.preflight`), so a missing, foreign or unfitting checkpoint, a non-finite
+    or misshapen output, or an image too small is one line before any worker starts.
     """
     if not models:
         raise UserError(f"--models: give at least one of {', '.join(ZOO)}, a .pth checkpoint or another model")
-    sources = [(m if isinstance(m, ModelSpec) else model_from_text(m, "--models")).reference() for m in models]
+    specs = [m if isinstance(m, ModelSpec) else model_from_text(m, "--models") for m in models]
+    pairs = check_data(specs, None if data_dir is None else str(data_dir), split)
+    for spec in specs:
+        check_model(spec, pairs)
+    sources = [spec.reference() for spec in specs]
     if len({s["model"] for s in sources}) != len(sources):
         raise UserError(f"--models {' '.join(s['model'] for s in sources)}: a model is named twice")
     return sources
@@ -95,7 +102,7 @@ def run_study(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]], scenar
     # The arguments first (backend, device, protocol), then the checkpoints they apply to.
     settings = make_settings(protocol, device, data_dir, split, warmup, iters, sizes, threads, channels_last,
                              fp16, cudnn_benchmark, cuda_module_loading, backend=backend)
-    sources = resolve_sources(models)
+    sources = resolve_sources(models, settings.data_dir if settings.protocol != "micro" else None, split)
     identity = {"scenario": scenario, "settings": asdict(settings)}
     records: List[Dict[str, Any]] = []
     if out is not None and Path(out).exists() and not overwrite:

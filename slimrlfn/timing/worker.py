@@ -22,6 +22,7 @@ import torch
 from slimrlfn.arch.source import model_from_reference
 from slimrlfn.core.devices import describe_device
 from slimrlfn.core.errors import UserError, one_line
+from slimrlfn.core.orphans import PARENT_PID_ENV, die_with_parent, watch_parent
 from slimrlfn.data.images import read_image
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.data.sample import example_images
@@ -136,7 +137,9 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
 
 
 def worker_main() -> int:
-    """``python -m slimrlfn.timing --worker``: a job as JSON on stdin, one marked record per line out."""
+    """``python -m slimrlfn.timing --worker``: a job as JSON on stdin, one marked record per line out; it exits
+    when its parent dies (:mod:`slimrlfn.core.orphans`)."""
+    watch_parent()
     job = json.loads(sys.stdin.read())
     run_block(job, lambda record: print(MARK + json.dumps(record), flush=True))
     return 0
@@ -149,11 +152,12 @@ def stream_worker(module: str, job: Dict[str, Any], emit: Callable[[Dict[str, An
 
     Returns (the ``record_key`` of every record seen, the exit status, the last line of its stderr).
     """
-    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env_extra or {}))
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **{PARENT_PID_ENV: str(os.getpid())}, **(env_extra or {}))
     seen: Set[Any] = set()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen([sys.executable, "-m", module, "--worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env,
+                                preexec_fn=die_with_parent if os.name == "posix" else None)
         try:
             proc.stdin.write(json.dumps(job))
             proc.stdin.close()

@@ -48,6 +48,7 @@ from slimrlfn.arch.source import model_from_text
 from slimrlfn.core.devices import describe_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_bytes, atomic_write_json
+from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset, ShardSampler
 from slimrlfn.data.validation import ValidationImage, load_validation
 from slimrlfn.train.config import TrainConfig, describe_model
@@ -76,6 +77,7 @@ class TrainRun:
         self.device = env.device
         self.out_dir = Path(config.out_dir)
         self.state_path = self.out_dir / "train_state.pt"
+        check_output_dir(self.out_dir, "--out_dir")
         self.rep = config.rep_options()
         resume_state = self._check_outputs()
         self.loss_fn = SRLoss(config.loss, config.distill_loss, config.distill_weight, config.charbonnier_eps)

@@ -33,3 +33,22 @@ def test_defaults_follow_feature_width_and_block_count():
 def test_bad_configs_name_the_key(bad, word):
     with pytest.raises(ValueError, match=word):
         validate_config(bad)
+
+
+@pytest.mark.parametrize("bad, word", [
+    ({"arch": "slimrlfn", "num_blocks": 1, "prune_channels": [10 ** 9, 30]}, "prune_channels"),
+    ({"arch": "slimrlfn", "feature_channels": 10 ** 6}, "feature_channels"),
+    ({"arch": "slimrlfn", "esa_channels": 10 ** 9}, "esa_channels"),
+    ({"arch": "rlfn", "num_blocks": 10 ** 5}, "num_blocks"),
+    ({"arch": "slimrlfn", "upscale": True}, "upscale"),
+])
+def test_widths_too_large_to_build_are_refused_before_any_allocation(bad, word):
+    """A typo such as 1e9 channels would ask for a terabyte of weights: refused, naming the key and the bound."""
+    with pytest.raises(ValueError, match=word):
+        validate_config(bad)
+
+
+def test_the_widest_allowed_config_still_validates():
+    from slimrlfn.arch.config import MAX_WIDTH
+
+    assert validate_config({"arch": "slimrlfn", "num_blocks": 1, "prune_channels": [MAX_WIDTH, 1]})["prune_channels"] == [MAX_WIDTH, 1]
