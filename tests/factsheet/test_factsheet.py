@@ -352,3 +352,61 @@ def test_the_summaries_write_their_keys():
     assert tuple(doc) == EVALUATION and doc["tables"]["valid"][0]["FLOPs [G]"] == 19.7
     assert doc["tables"]["valid"][0]["runtime [ms]"] is None and doc["device"] == "Test CPU"
     assert tuple(pruning({"l1": []}, {}, CPU_INFO, True, "slimrlfn", {})) == PRUNING
+
+
+# --------------------------------------------------------------------------- devices and spreads in every format
+
+
+GPU_INFO = {"device": "cuda:0", "device_type": "cuda", "torch": "2.13.0", "threads": 8, "device_name": "Test GPU"}
+
+
+def test_differing_devices_are_each_named_in_the_measured_on_column(results):
+    """RLFN evaluated on a GPU, the others on the CPU: the PSNR row names both, per model, in LaTeX and Markdown."""
+    def rlfn_on_gpu(doc):
+        for entry in doc.values():
+            if entry["model"] == "RLFN":
+                entry["device_info"] = GPU_INFO
+
+    _edit(results / "eval" / "results.json", rlfn_on_gpu)
+    sheet = gather(load_inputs(results))
+    assert "Test GPU" in sheet.values["RLFN"]["psnr_valid"].measured_on
+    assert "Test CPU" in sheet.values["SlimRLFN"]["psnr_valid"].measured_on
+    md_row = next(line for line in markdown_table(sheet).splitlines() if line.startswith("| PSNR valid"))
+    where = md_row.rstrip(" |").rsplit(" | ", 1)[1]
+    assert where.startswith("RLFN: Test GPU") and "; SlimRLFN: Test CPU" in where and "; SlimRLFN-prune: Test CPU" in where
+    tex = latex_table(sheet)
+    tex_row = next(line for line in tex.splitlines() if line.strip().startswith("PSNR valid"))
+    assert "RLFN: Test GPU" in tex_row and "SlimRLFN: Test CPU" in tex_row
+    # one device for all: named once, without model names
+    runtime = next(line for line in markdown_table(sheet).splitlines() if line.startswith("| Runtime cold"))
+    assert runtime.rstrip(" |").rsplit(" | ", 1)[1] == TIMING_DEVICE
+    rows = {(r["model"], r["quantity"]): r for r in csv.DictReader(io.StringIO(csv_table(sheet)))}
+    assert "Test GPU" in rows["RLFN", "psnr_valid"]["measured_on"]
+    assert "Test CPU" in rows["SlimRLFN", "psnr_valid"]["measured_on"]
+
+
+def test_every_format_shows_the_runtime_sd(results, tmp_path):
+    """'mean ± sd' of the runtimes in the LaTeX, Markdown, CSV and JSON tables, combined and per model."""
+    sheet = gather(load_inputs(results))
+    written = {p.name: p for p in write_tables(sheet, tmp_path / "tables")}
+    cold_sd, warm_sd = 1.5, 0.5
+    for name, label in [("RLFN", "rlfn"), ("SlimRLFN", "slimrlfn"), ("SlimRLFN-prune", "slimrlfn_prune")]:
+        cold, warm = f"{COLD[label]:.2f}", f"{WARM[label]:.2f}"
+        for stem in ("factsheet", f"factsheet_{model_slug(name)}"):
+            md = written[f"{stem}.md"].read_text()
+            assert f"{cold} \u00b1 {cold_sd:.2f}" in md and f"{warm} \u00b1 {warm_sd:.2f}" in md, (stem, name)
+            tex = written[f"{stem}.tex"].read_text()
+            assert f"{cold} $\\pm$ {cold_sd:.2f}" in tex and f"{warm} $\\pm$ {warm_sd:.2f}" in tex, (stem, name)
+            rows = {(r["model"], r["quantity"]): r for r in csv.DictReader(io.StringIO(written[f"{stem}.csv"].read_text()))}
+            assert float(rows[name, "runtime_cold"]["value"]) == COLD[label]
+            assert float(rows[name, "runtime_cold"]["sd"]) == cold_sd and float(rows[name, "runtime_warm"]["sd"]) == warm_sd
+        values = json.loads(written["factsheet.json"].read_text())["values"][name]
+        assert (values["runtime_cold"]["value"], values["runtime_cold"]["spread"]) == (COLD[label], cold_sd)
+        assert (values["runtime_warm"]["value"], values["runtime_warm"]["spread"]) == (WARM[label], warm_sd)
+    md_rows = [line for line in written["factsheet.md"].read_text().splitlines() if line.startswith("| Runtime")]
+    assert len(md_rows) == 2
+    for line in md_rows:
+        cells = line.strip("| ").split(" | ")[1:1 + len(LABELS)]
+        assert len(cells) == len(LABELS) and all(" \u00b1 " in cell for cell in cells), line
+    params = next(line for line in written["factsheet.md"].read_text().splitlines() if line.startswith("| Parameters"))
+    assert "\u00b1" not in params, "no spread where none was measured"

@@ -34,6 +34,18 @@ def test_ssim_matches_skimage_gaussian_ssim():
     assert ssim(a, a) == pytest.approx(1.0)
 
 
+def test_ssim_constants_are_those_of_8_bit_data_on_flat_and_dark_images():
+    """C1 = (0.01 * 255)^2, C2 = (0.03 * 255)^2 for [0, 255] data. Flat images: SSIM is the luminance term alone,
+    (2 m1 m2 + C1) / (m1^2 + m2^2 + C1); dark textured images: where C1 and C2 weigh most, still skimage's value."""
+    c1 = (0.01 * 255) ** 2
+    flat10, flat20 = np.full((16, 16, 3), 10, np.uint8), np.full((16, 16, 3), 20, np.uint8)
+    assert ssim(flat10, flat20) == pytest.approx((2 * 10 * 20 + c1) / (10 ** 2 + 20 ** 2 + c1), abs=1e-9)
+    dark_a, dark_b = textured_image(40, 36, 1) // 24, textured_image(40, 36, 2) // 12
+    reference = structural_similarity(dark_a, dark_b, channel_axis=2, gaussian_weights=True, sigma=1.5,
+                                      use_sample_covariance=False, data_range=255)
+    assert ssim(dark_a, dark_b) == pytest.approx(reference, abs=1e-6)
+
+
 def test_y_channel_is_bt601_studio_swing():
     img = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0]]], np.uint8)
     assert rgb_to_y(img) == pytest.approx(np.array([[16.0, 235.0, 16 + 65.481]]))

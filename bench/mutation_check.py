@@ -1,0 +1,544 @@
+"""Do the tests catch realistic bugs? Plant them one at a time in a temporary copy and run the tests there.
+
+A mutation check (a benchmark script, not a test): the repository's files (tracked, and untracked ones that git
+does not ignore) are copied into a temporary folder; for every *mutant* of the table below (one small edit of
+one file: an exact snippet replaced by another) the edit is made in the copy, a targeted pytest selection runs
+there with this project's Python, and the original file is put back. A mutant is
+
+- ``killed``: the selection failed (a test failed, or the module no longer imported);
+- ``survived``: the selection passed with the bug in place: no test there guards against it;
+- ``error``: the check could not be made: the snippet is no longer in the file (or is there more than once),
+  or the unmutated selection fails on its own (its *baseline*, run first, must pass), or pytest found no test.
+
+Two sets: ``audit``, the 7 bugs that survived the mutation audit of issue 14 (the check is met when all 7 are
+killed), and ``own``, realistic bugs across the package (met when at least 20 of every 22 are killed).
+
+The copy imports its own ``slimrlfn`` (``PYTHONPATH`` = the copy, checked before anything runs), never the
+editable install of the checkout; no bytecode is written there (an edit of the same size within the same second
+must not be served from a stale ``.pyc``). ``../shared`` is the checkout's (``$SLIMRLFN_SHARED`` or the folder
+beside it), so the tests that need it run when it is there.
+
+Usage::
+
+    .venv/bin/python bench/mutation_check.py                 # both sets, targeted selections (~4 min on 2 cores)
+    .venv/bin/python bench/mutation_check.py --set audit
+    .venv/bin/python bench/mutation_check.py --only ssim_no_border_crop --only cv_std_over_median
+    .venv/bin/python bench/mutation_check.py --full          # the whole suite per mutant (hours)
+    .venv/bin/python bench/mutation_check.py --list
+
+Prints a line per mutant and a table (mutant, file, result, seconds, the test that killed it), then
+``audit: K/7 killed; own: K/N killed``; writes the report atomically to ``runs/mutation_check.json``
+(``--report``). Exit status 0 when the targets hold for the sets that ran, 1 otherwise, 2 for bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+from xml.etree import ElementTree
+
+REPO = Path(__file__).resolve().parents[1]
+SETS = ("audit", "own")
+#: The targets: every audit mutant killed; at least 20 of every 22 own mutants killed.
+OWN_SHARE = 20 / 22
+
+# Targeted selections, by the module they guard (paths relative to the repository root); the most specific file
+# first, so that with -x a killed mutant stops early.
+T_BICUBIC = ("tests/data/test_bicubic.py", "tests/data/test_pairs.py")
+T_IMAGES = ("tests/data/test_images.py", "tests/data/test_pairs.py")
+T_TENSORS = ("tests/evaluate/test_ntire.py", "tests/evaluate/test_metrics_through_evaluate.py")
+T_QUALITY = ("tests/metrics/test_quality.py", "tests/evaluate/test_metrics_through_evaluate.py")
+T_EVALUATE = ("tests/evaluate/test_metrics_through_evaluate.py", "tests/evaluate/test_ntire.py")
+T_STATS = ("tests/metrics/test_stats.py", "tests/timing/test_cv.py")
+T_SCORE = ("tests/metrics/test_score.py", "tests/factsheet/test_factsheet.py", "tests/field/test_ranking.py")
+T_COUNTS = ("tests/evaluate/test_metrics_through_evaluate.py", "tests/metrics/test_counts.py")
+T_RANKING = ("tests/field/test_ranking.py", "tests/field/test_analysis.py")
+T_TIMING = ("tests/timing/test_protocols.py", "tests/timing/test_cv.py", "tests/timing/test_study.py",
+            "tests/timing/test_command.py")
+T_FIGURES = ("tests/figures/test_timing.py",)
+T_REPARAM = ("tests/arch/test_reparam.py",)
+T_FILES = ("tests/factsheet/test_factsheet.py", "tests/data/test_images.py")
+T_FACTSHEET = ("tests/factsheet",)
+T_SCHEDULE = ("tests/prune/test_schedule_choice.py", "tests/prune/test_schedule.py")
+T_PLAN = ("tests/prune/test_plan.py",) + T_SCHEDULE
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One planted bug: in ``file`` the exact text ``old`` (found once) becomes ``new``; ``tests`` are run."""
+
+    name: str
+    set: str
+    file: str
+    old: str
+    new: str
+    tests: Tuple[str, ...]
+    what: str
+
+
+MUTANTS: Tuple[Mutant, ...] = (
+    # ----------------------------------------------------------------- the audit's 7 survivors (issue 14)
+    Mutant("bicubic_round_half_even", "audit", "slimrlfn/data/bicubic.py",
+           "np.sign(x) * np.floor(np.abs(x) + 0.5)", "np.round(x)", T_BICUBIC,
+           "MATLAB's uint8 rounding (half away from zero) replaced by numpy's half to even"),
+    Mutant("ssim_no_border_crop", "audit", "slimrlfn/evaluate/ntire.py",
+           "append(ssim(sr, hr, border=scale))", "append(ssim(sr, hr))", T_EVALUATE,
+           "evaluate's SSIM computed without the border crop"),
+    Mutant("ssim_y_on_rgb", "audit", "slimrlfn/evaluate/ntire.py",
+           "append(ssim_y(sr, hr, border=scale))", "append(ssim(sr, hr, border=scale))", T_EVALUATE,
+           "evaluate's SSIM-Y computed on the RGB images"),
+    Mutant("evaluate_no_hr_modcrop", "audit", "slimrlfn/evaluate/ntire.py",
+           "hr = modcrop(read_image(pair.hr_path), scale)", "hr = read_image(pair.hr_path)", T_EVALUATE,
+           "evaluate no longer mod-crops HR to the scale"),
+    Mutant("cv_std_over_median", "audit", "slimrlfn/metrics/stats.py",
+           '"cv": std / mean if mean else', '"cv": std / median if median else', T_STATS,
+           "the timing CV computed as std / median"),
+    Mutant("factsheet_devices_collapsed", "audit", "slimrlfn/factsheet/tables.py",
+           "where = distinct[0] if len(distinct) == 1 else", "where = distinct[0] if len(distinct) >= 1 else",
+           T_FACTSHEET, "the factsheet's 'measured on' column shows the first device when they differ"),
+    Mutant("markdown_drops_sd", "audit", "slimrlfn/factsheet/tables.py",
+           'shown = [_md(v) if not mark else f"{NA}<sup>{mark}</sup>"',
+           'shown = [_md(v.split(" \\u00b1 ")[0]) if not mark else f"{NA}<sup>{mark}</sup>"', T_FACTSHEET,
+           "the Markdown factsheet drops '± sd'"),
+    # ----------------------------------------------------------------- our own set, across the package
+    Mutant("psnr_border_off_by_one", "own", "slimrlfn/metrics/quality.py",
+           "return img[border:h - border, border:w - border]", "return img[border:h - border + 1, border:w - border + 1]",
+           T_QUALITY, "the PSNR/SSIM border crop keeps one row and column too many"),
+    Mutant("psnr_natural_log", "own", "slimrlfn/metrics/quality.py",
+           "20.0 * math.log10(255.0 / math.sqrt(mse))", "20.0 * math.log(255.0 / math.sqrt(mse))", T_QUALITY,
+           "PSNR with ln instead of log10"),
+    Mutant("y_weights_bt709", "own", "slimrlfn/metrics/quality.py",
+           "_Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0",
+           "_Y_WEIGHTS = np.array([46.559, 156.629, 15.812]) / 255.0", T_QUALITY,
+           "the one-pass Y-PSNR with BT.709 instead of BT.601 weights"),
+    Mutant("y_without_offset", "own", "slimrlfn/metrics/quality.py",
+           "@ np.array([65.481, 128.553, 24.966]) / 255.0 + 16.0", "@ np.array([65.481, 128.553, 24.966]) / 255.0",
+           T_QUALITY, "rgb_to_y without the +16 of studio swing (SSIM-Y shifts)"),
+    Mutant("ssim_constant_for_range_1", "own", "slimrlfn/metrics/quality.py",
+           "c1 = (0.01 * 255) ** 2", "c1 = (0.01 * 1.0) ** 2", T_QUALITY,
+           "SSIM's C1 for data in [0, 1] on [0, 255] images"),
+    Mutant("modcrop_height_for_width", "own", "slimrlfn/data/images.py",
+           "img[: h - h % scale, : w - w % scale]", "img[: h - h % scale, : w - h % scale]", T_IMAGES,
+           "modcrop crops the width by the height's remainder"),
+    Mutant("read_image_keeps_bgr", "own", "slimrlfn/data/images.py",
+           "return np.ascontiguousarray(img[:, :, 2::-1])", "return np.ascontiguousarray(img[:, :, :3])", T_IMAGES,
+           "read_image returns OpenCV's BGR order"),
+    Mutant("read_16bit_by_256", "own", "slimrlfn/data/images.py",
+           "img.astype(np.float64) / 257.0 + 0.5", "img.astype(np.float64) / 256.0 + 0.5", T_IMAGES,
+           "16-bit images scaled by 256 instead of 257"),
+    Mutant("uint8_truncates", "own", "slimrlfn/data/tensors.py",
+           "return np.uint8(img.round())", "return np.uint8(img)", T_TENSORS,
+           "SR to uint8 by truncation instead of rounding"),
+    Mutant("uint8_no_clamp", "own", "slimrlfn/data/tensors.py",
+           ".float().clamp(0, data_range).cpu()", ".float().cpu()", T_TENSORS,
+           "SR to uint8 without the clamp (values wrap around)"),
+    Mutant("score_weights_2026", "own", "slimrlfn/metrics/score.py",
+           "NTIRE_WEIGHTS: Tuple[float, float, float] = (0.7, 0.15, 0.15)",
+           "NTIRE_WEIGHTS: Tuple[float, float, float] = (0.8, 0.1, 0.1)", T_SCORE,
+           "the 2024 score with the 2026 weights"),
+    Mutant("score_ratio_not_doubled", "own", "slimrlfn/metrics/score.py",
+           "_exp(2.0 * runtime_ms / runtime_rlfn_ms)", "_exp(runtime_ms / runtime_rlfn_ms)", T_SCORE,
+           "the runtime term exp(T/T0) instead of exp(2 T/T0)"),
+    Mutant("kendall_tau_sign", "own", "slimrlfn/field/ranking.py",
+           "(concordant - discordant) / denominator", "(discordant - concordant) / denominator", T_RANKING,
+           "Kendall's tau with the wrong sign"),
+    Mutant("warm_counts_first_run", "own", "slimrlfn/field/ranking.py",
+           'if r["process_run"] > 1]', 'if r["process_run"] >= 1]', T_RANKING,
+           "the warm runtime counts the first (cold) run of its process"),
+    Mutant("rank_order_reversed", "own", "slimrlfn/field/ranking.py",
+           "order = sorted(values, key=lambda k: (values[k], list(values).index(k)))",
+           "order = sorted(values, key=lambda k: (values[k], list(values).index(k)), reverse=True)", T_RANKING,
+           "rank 1 for the highest (worst) score"),
+    Mutant("std_population", "own", "slimrlfn/metrics/stats.py",
+           "float(data.std(ddof=1)) if data.size > 1 else 0.0", "float(data.std()) if data.size > 1 else 0.0",
+           T_STATS, "the sample standard deviation with ddof=0"),
+    Mutant("warmup_steady_whole_trace", "own", "slimrlfn/metrics/stats.py",
+           "steady = float(np.median(data[data.size // 2:]))", "steady = float(np.median(data))", T_STATS,
+           "the warm-up's steady state as the median of the whole trace, warm-up included"),
+    Mutant("paired_ratio_mean", "own", "slimrlfn/metrics/stats.py",
+           "ratio = float(np.median(ratios))", "ratio = float(np.mean(ratios))", T_STATS,
+           "the paired ratio as the mean of the pair ratios (not robust to a stalled pair)"),
+    Mutant("timing_mean_is_median", "own", "slimrlfn/timing/protocols.py",
+           '"mean_ms": float(np.mean(v))', '"mean_ms": float(np.median(v))', T_TIMING,
+           "a run's mean time per image (NTIRE's number) is its median"),
+    Mutant("timing_warmup_counted", "own", "slimrlfn/timing/protocols.py",
+           '        else:\n            groups.setdefault(key, []).append(s["ms"])',
+           '        groups.setdefault(key, []).append(s["ms"])', T_TIMING,
+           "warm-up forwards counted in the timed samples"),
+    Mutant("fusion_drops_1x1_bias", "own", "slimrlfn/arch/repconv.py",
+           "bias = bias + self.conv1x1.bias", "bias = bias", T_REPARAM,
+           "reparameterization leaves out the 1x1 branch's bias"),
+    Mutant("params_trainable_only", "own", "slimrlfn/metrics/counts.py",
+           "return sum(p.numel() for p in model.parameters())",
+           "return sum(p.numel() for p in model.parameters() if p.requires_grad)", T_COUNTS,
+           "parameters counted only where requires_grad (evaluate freezes them first)"),
+    Mutant("atomic_write_in_place", "own", "slimrlfn/core/files.py",
+           'fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)',
+           "fd, tmp = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), str(path)", T_FILES,
+           "'atomic' writes go straight into the target (no temp file, no rename)"),
+    Mutant("schedule_removes_highest", "own", "slimrlfn/prune/schedule.py",
+           "per_subgroup = [lowest(v, count) for v in scores[unit]]",
+           "per_subgroup = [lowest(-v, count) for v in scores[unit]]", T_SCHEDULE,
+           "the pruning step removes the most important channels"),
+    Mutant("resume_from_start_weights", "own", "slimrlfn/prune/schedule.py",
+           'model, _ = load_checkpoint(step_checkpoint(self.out_dir, last["step"]))',
+           "model = self.start_model", T_SCHEDULE,
+           "a resumed pruning run continues from the starting weights, not its last finished step"),
+    Mutant("global_plan_costliest", "own", "slimrlfn/prune/plan.py",
+           "cost, unit, size = min(options)", "cost, unit, size = max(options)", T_PLAN,
+           "the global plan takes the most important chunk"),
+    Mutant("evaluate_psnr_no_border", "own", "slimrlfn/evaluate/ntire.py",
+           "psnr_rgb, psnr_y = psnr_rgb_and_y(sr, hr, border=scale)",
+           "psnr_rgb, psnr_y = psnr_rgb_and_y(sr, hr, border=0)", T_EVALUATE,
+           "evaluate's PSNR without the border crop"),
+    Mutant("latex_underscore_unescaped", "own", "slimrlfn/factsheet/tables.py",
+           '"#": r"\\#", "_": r"\\_",', '"#": r"\\#",', T_FACTSHEET,
+           "LaTeX tables with bare underscores"),
+    Mutant("bicubic_no_antialias", "own", "slimrlfn/data/bicubic.py",
+           "shrink = scale < 1 and antialiasing", "shrink = False", T_BICUBIC,
+           "MATLAB's imresize without its antialiasing kernel when shrinking"),
+    Mutant("figure_warm_includes_run_1", "own", "slimrlfn/figures/timing.py",
+           "if run >= warm_from and v is not None]", "if v is not None]", T_FIGURES,
+           "the cold/warm figure plots consecutive run 1 (the cold start) among the warm runs"),
+)
+
+
+@dataclass
+class Result:
+    name: str
+    set: str
+    file: str
+    result: str  # killed | survived | error
+    seconds: float
+    killed_by: Optional[str] = None
+    detail: str = ""
+    tests: List[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- the copy
+
+
+def _repo_files(repo: Path) -> List[str]:
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo,
+                         check=True, capture_output=True).stdout.decode()
+    return sorted({name for name in out.split("\0") if name})
+
+
+def make_copy(repo: Path, dest: Path) -> int:
+    """Copy the repository's files (tracked, and untracked ones git does not ignore) to ``dest``; returns the count."""
+    count = 0
+    for name in _repo_files(repo):
+        source = repo / name
+        if not source.is_file():  # deleted in the working tree, or a submodule
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        count += 1
+    return count
+
+
+def shared_dir(repo: Path) -> Path:
+    """As tests/conftest.py finds it: $SLIMRLFN_SHARED, else ../shared beside the checkout."""
+    return Path(os.environ.get("SLIMRLFN_SHARED", repo.parent / "shared"))
+
+
+def test_env(copy: Path, repo: Path) -> Dict[str, str]:
+    env = dict(os.environ)
+    shared = shared_dir(repo)
+    env.update({"PYTHONPATH": os.pathsep.join([str(copy)] + [p for p in [env.get("PYTHONPATH")] if p]),
+                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "SLIMRLFN_SHARED": str(shared),
+                "SLIMRLFN_MODEL_ZOO": os.environ.get("SLIMRLFN_MODEL_ZOO", str(shared / "model_zoo")),
+                "SLIMRLFN_OFFLINE": os.environ.get("SLIMRLFN_OFFLINE", "1")})
+    return env
+
+
+def check_imports_copy(python: str, copy: Path, env: Dict[str, str]) -> None:
+    """Fail unless ``python`` run in the copy (and from elsewhere, as test subprocesses are) imports the copy's slimrlfn."""
+    for cwd in (copy, Path(tempfile.gettempdir())):
+        found = subprocess.run([python, "-c", "import slimrlfn; print(slimrlfn.__file__)"], cwd=cwd, env=env,
+                               capture_output=True, text=True)
+        where = Path(found.stdout.strip() or "?").resolve()
+        if found.returncode != 0 or copy.resolve() not in where.parents:
+            raise SystemExit(f"mutation_check: from {cwd}, {python} imports slimrlfn from {where}, not from the copy "
+                             f"{copy} ({found.stderr.strip().splitlines()[-1:] or ''}); stopping")
+
+
+# --------------------------------------------------------------------------- running pytest
+
+
+_FAILED = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
+
+
+def run_pytest(python: str, copy: Path, env: Dict[str, str], args: Sequence[str],
+               timeout: float) -> Tuple[int, float, str]:
+    """``(returncode, seconds, output)`` of ``pytest -q ARGS`` in the copy; returncode -9 on a timeout."""
+    command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE", "--no-header", *args]
+    begin = time.perf_counter()
+    try:
+        done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
+        code, output = done.returncode, done.stdout + done.stderr
+    except subprocess.TimeoutExpired as exc:
+        code = -9
+        output = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+    return code, time.perf_counter() - begin, output
+
+
+def _first_failure(output: str) -> Optional[str]:
+    match = _FAILED.search(output)
+    if match:
+        return match.group(2)
+    for line in output.splitlines():  # an import error during collection
+        if "Error" in line and ("ImportError" in line or "SyntaxError" in line or line.startswith("E ")):
+            return line.strip()[:160]
+    return None
+
+
+def _last_line(output: str) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+def expand(copy: Path, tests: Sequence[str]) -> List[str]:
+    """The test files of a selection (a folder stands for its ``test_*.py``), in order, without repeats."""
+    files: List[str] = []
+    for entry in tests:
+        path = copy / entry
+        found = ([str(f.relative_to(copy)) for f in sorted(path.rglob("test_*.py"))] if path.is_dir() else [entry])
+        files += [f for f in found if f not in files]
+    return files
+
+
+def run_baselines(python: str, copy: Path, env: Dict[str, str], files: Sequence[str]) -> Dict[str, dict]:
+    """Every test file of the selections once on the unmutated copy, in one pytest run (JUnit XML per test case):
+    ``{file: {"passed", "seconds", "failure"}}``. A file that fails to collect fails."""
+    junit = copy.parent / "baseline.xml"
+    code, seconds, output = run_pytest(python, copy, env, ["--continue-on-collection-errors", f"--junitxml={junit}",
+                                                           *files], timeout=3600)
+    out = {f: {"passed": True, "seconds": 0.0, "failure": None, "tests": 0} for f in files}
+    modules = {f: f[:-3].replace("/", ".") for f in files}
+    cases = ElementTree.parse(junit).getroot().iter("testcase") if junit.is_file() else []
+    for case in cases:
+        classname, name = case.get("classname", ""), case.get("name", "")
+        owner = next((f for f, m in modules.items() if classname == m or classname.startswith(m + ".")
+                      or (not classname and name == m)), None)
+        if owner is None:
+            continue
+        entry = out[owner]
+        entry["seconds"] += float(case.get("time") or 0.0)
+        entry["tests"] += 1
+        if any(child.tag in ("failure", "error") for child in case) and entry["failure"] is None:
+            entry["passed"], entry["failure"] = False, f"{owner}::{name}"
+    for line in re.findall(r"^ERROR (\S+)", output, re.MULTILINE):  # collection errors
+        owner = line.split("::")[0]
+        if owner in out and out[owner]["failure"] is None:
+            out[owner].update(passed=False, failure=line)
+    for f, entry in out.items():
+        if entry["tests"] == 0 and entry["passed"]:
+            entry.update(passed=False, failure=f"{f}: no test ran (pytest exit {code}: {_last_line(output)})")
+    return out
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def check_mutant(mutant: Mutant, python: str, copy: Path, env: Dict[str, str], baselines: Dict[str, dict],
+                 full: bool) -> Result:
+    files = ["(the whole suite)"] if full else expand(copy, mutant.tests)
+    result = Result(mutant.name, mutant.set, mutant.file, "error", 0.0, tests=files)
+    path = copy / mutant.file
+    if not path.is_file():
+        result.detail = f"{mutant.file}: no such file"
+        return result
+    original = path.read_text()
+    found = original.count(mutant.old)
+    if found != 1:
+        result.detail = (f"pattern not found in {mutant.file}: {mutant.old!r}" if found == 0
+                         else f"pattern found {found} times in {mutant.file} (expected once): {mutant.old!r}")
+        return result
+    key = ["--full"] if full else files
+    missing = [f for f in key if f not in baselines]
+    failing = [baselines[f]["failure"] for f in key if f in baselines and not baselines[f]["passed"]]
+    if missing or failing:
+        result.detail = (f"test selection missing: {', '.join(missing)}" if missing
+                         else f"baseline fails (unmutated copy): {failing[0]}")
+        return result
+    timeout = max(120.0, 4 * sum(baselines[f]["seconds"] for f in key) + 60)
+    try:
+        path.write_text(original.replace(mutant.old, mutant.new))
+        stamp = time.time() + 2
+        os.utime(path, (stamp, stamp))
+        code, seconds, output = run_pytest(python, copy, env, ["-x"] + ([] if full else files), timeout)
+    finally:
+        path.write_text(original)
+    result.seconds = seconds
+    if code == 0:
+        result.result, result.detail = "survived", _last_line(output)
+    elif code in (1, 2):  # tests failed / collection (import) error
+        result.result, result.killed_by = "killed", _first_failure(output) or _last_line(output)
+    elif code == -9:
+        result.result, result.killed_by, result.detail = "killed", "(timeout)", f"ran past {timeout:.0f} s"
+    else:  # 3 internal error, 4 usage error, 5 no tests collected
+        result.detail = f"pytest exit {code}: {_last_line(output)}"
+    return result
+
+
+def summary_line(results: Sequence[Result]) -> str:
+    parts = []
+    for name in SETS:
+        ran = [r for r in results if r.set == name]
+        if ran:
+            parts.append(f"{name}: {sum(r.result == 'killed' for r in ran)}/{len(ran)} killed")
+    return "; ".join(parts)
+
+
+def targets_met(results: Sequence[Result]) -> bool:
+    audit = [r for r in results if r.set == "audit"]
+    own = [r for r in results if r.set == "own"]
+    ok = all(r.result == "killed" for r in audit)
+    if own:
+        ok = ok and sum(r.result == "killed" for r in own) >= OWN_SHARE * len(own) - 1e-9
+    return ok
+
+
+def format_table(results: Sequence[Result]) -> str:
+    rows = [("mutant", "set", "file", "result", "s", "killed by / detail")]
+    for r in results:
+        rows.append((r.name, r.set, r.file.replace("slimrlfn/", ""), r.result, f"{r.seconds:.1f}",
+                     r.killed_by if r.result == "killed" else r.detail))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5] for row in rows]
+    lines.insert(1, "-" * min(160, len(lines[0]) + 20))
+    return "\n".join(lines)
+
+
+def _atomic_write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(obj, indent=2) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- command line
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        sys.stderr.write(f"mutation_check.py: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _default_python() -> str:
+    venv = REPO / ".venv" / "bin" / "python"
+    return str(venv) if venv.is_file() else sys.executable
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = _Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=SETS, action="append", dest="sets",
+                        help="only this set (repeatable; default both)")
+    parser.add_argument("--only", action="append", metavar="NAME", help="only this mutant (repeatable)")
+    parser.add_argument("--full", action="store_true", help="run the whole suite per mutant instead of its selection")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--python", default=_default_python(), help="the Python that runs pytest (default: .venv's)")
+    parser.add_argument("--report", default=str(REPO / "runs" / "mutation_check.json"), help="the JSON report")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its path is printed)")
+    args = parser.parse_args(argv)
+    names = {m.name for m in MUTANTS}
+    unknown = [n for n in args.only or [] if n not in names]
+    if unknown:
+        parser.error(f"--only {unknown[0]}: no such mutant; expected one of {', '.join(sorted(names))}")
+    if not Path(args.python).is_file():
+        parser.error(f"--python {args.python}: no such file; expected the project's Python (make .venv first)")
+    return args
+
+
+def selected(args: argparse.Namespace) -> List[Mutant]:
+    chosen = [m for m in MUTANTS if (not args.sets or m.set in args.sets) and (not args.only or m.name in args.only)]
+    if not chosen:
+        sys.stderr.write("mutation_check.py: error: --set and --only leave no mutant to check\n")
+        raise SystemExit(2)
+    return chosen
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    mutants = selected(args)
+    if args.list:
+        for m in mutants:
+            print(f"{m.set:5s}  {m.name:28s}  {m.file:32s}  {m.what}")
+        return 0
+    begin = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="slimrlfn-mutants-"))
+    copy = root / "repo"
+    results: List[Result] = []
+    baselines: Dict[str, dict] = {}
+    try:
+        files = make_copy(REPO, copy)
+        env = test_env(copy, REPO)
+        check_imports_copy(args.python, copy, env)
+        print(f"copied {files} files to {copy}; slimrlfn imported from the copy; ../shared: "
+              f"{'present' if (shared_dir(REPO) / 'model_zoo').is_dir() else 'absent'} ({shared_dir(REPO)}); "
+              f"{len(mutants)} mutants, {'the whole suite' if args.full else 'targeted selections'}", flush=True)
+        if args.full:
+            code, seconds, output = run_pytest(args.python, copy, env, [], timeout=4 * 3600)
+            baselines["--full"] = {"passed": code == 0, "seconds": seconds, "tests": None,
+                                   "failure": None if code == 0 else (_first_failure(output) or _last_line(output))}
+        else:
+            files = [f for m in mutants for f in expand(copy, m.tests)]
+            present = list(dict.fromkeys(f for f in files if (copy / f).is_file()))
+            baselines = run_baselines(args.python, copy, env, present)
+        baseline_s = sum(b["seconds"] for b in baselines.values())
+        broken = [b["failure"] for b in baselines.values() if not b["passed"]]
+        print(f"baseline (unmutated): {len(baselines)} test files, {baseline_s:.0f} s of tests"
+              + (f"; FAILING: {'; '.join(broken)}" if broken else ", all pass"), flush=True)
+        for index, mutant in enumerate(mutants, 1):
+            result = check_mutant(mutant, args.python, copy, env, baselines, args.full)
+            results.append(result)
+            shown = result.killed_by if result.result == "killed" else result.detail
+            print(f"[{index:2d}/{len(mutants)}] {mutant.name:28s} {result.result:8s} {result.seconds:6.1f} s  {shown}",
+                  flush=True)
+    finally:
+        if args.keep:
+            print(f"the copy is kept at {copy}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    total = time.perf_counter() - begin
+    ok = targets_met(results)
+    line = summary_line(results)
+    print()
+    print(format_table(results))
+    print()
+    print(f"{line}  ({total / 60:.1f} min; targets {'met' if ok else 'NOT met'}: all audit mutants killed, "
+          f">= 20 of 22 own)")
+    report = {"kind": "slimrlfn-mutation-check", "time": datetime.now(timezone.utc).isoformat(),
+              "summary": line, "targets_met": ok, "seconds": total, "full": args.full, "python": args.python,
+              "shared": str(shared_dir(REPO)), "shared_present": (shared_dir(REPO) / "model_zoo").is_dir(),
+              "baselines": baselines,
+              "results": [{**asdict(r), "what": m.what, "old": m.old, "new": m.new}
+                          for r, m in zip(results, mutants)]}
+    _atomic_write_json(Path(args.report), report)
+    print(f"report: {args.report}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
