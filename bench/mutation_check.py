@@ -33,7 +33,6 @@ Prints a line per mutant and a table (mutant, file, result, seconds, the test th
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -46,6 +45,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 from xml.etree import ElementTree
+
+from slimrlfn.core.files import atomic_write_json
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("audit", "own")
@@ -422,21 +423,6 @@ def format_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def _atomic_write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(obj, indent=2) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 # --------------------------------------------------------------------------- command line
 
 
@@ -535,7 +521,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               "baselines": baselines,
               "results": [{**asdict(r), "what": m.what, "old": m.old, "new": m.new}
                           for r, m in zip(results, mutants)]}
-    _atomic_write_json(Path(args.report), report)
+    atomic_write_json(Path(args.report), report)  # the project's own (not the mutated copy's)
     print(f"report: {args.report}")
     return 0 if ok else 1
 

@@ -90,6 +90,14 @@ def val_dir(tmp_path) -> Path:
     return root
 
 
+def pytest_configure(config):
+    """A fresh counts cache per test session (slimrlfn.metrics.counts_cache), inherited by every subprocess and
+    notebook kernel: no test reads an entry an earlier session (or another checkout's code) wrote."""
+    import tempfile
+
+    os.environ["SLIMRLFN_CACHE_DIR"] = tempfile.mkdtemp(prefix="slimrlfn-test-cache-")
+
+
 def pytest_collection_modifyitems(config, items):
     """Fast unit tests first; notebook runs through papermill last (stable order otherwise)."""
     items.sort(key=lambda item: item.get_closest_marker("notebook") is not None)

@@ -7,11 +7,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["LOADING_2024", "assert_figure_files", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
+__all__ = ["LOADING_2024", "assert_figure_files", "process_alive", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
 
 #: The entries of ../shared/ntire2024_esr that load on a CPU, with the data_range select_model gives them.
 LOADING_2024 = {0: 255.0, 1: 1.0, 3: 1.0, 4: 1.0, 10: 1.0, 13: 255.0, 15: 1.0, 16: 1.0, 21: 255.0, 22: 1.0,
                 23: 1.0, 24: 1.0, 26: 1.0, 38: 1.0, 39: 1.0}
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, counts as gone); reads /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:

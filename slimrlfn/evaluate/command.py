@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "backends (default 1e-3)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of the same name")
     parser.add_argument("--no_images", action="store_true", help="do not write SR PNGs")
+    parser.add_argument("--recount", action="store_true",
+                        help="count params/FLOPs afresh instead of reading the counts cache (~/.cache/slimrlfn/counts)")
     return parser
 
 
@@ -47,7 +49,7 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
         raise UserError(f"--tile {args.tile}: expected at least {spec.min_size} LR pixels")
     entry = evaluate(spec, args.data_dir, args.save_dir, args.include_test, args.device, args.tile,
                      args.ssim, args.overwrite, save_images=not args.no_images, backend=args.backend,
-                     tolerance=args.tolerance)
+                     tolerance=args.tolerance, recount=args.recount)
     print(format_results_table(load_results(args.save_dir)), end="")
     backend = entry["backend_info"]
     print(f"{spec.result_name}: valid PSNR {entry['valid_ave_psnr']:.3f} dB on "

@@ -39,7 +39,7 @@ from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.deploy.backends import build_backend
 from slimrlfn.deploy.forward import forward_image
 from slimrlfn.evaluate.results import load_results, merge_entry
-from slimrlfn.metrics.counts import profile_model
+from slimrlfn.metrics.counts_cache import cached_profile
 from slimrlfn.metrics.latency import make_timer
 from slimrlfn.metrics.quality import psnr_rgb_and_y, ssim, ssim_y
 
@@ -127,6 +127,7 @@ def evaluate(
     progress: bool = True,
     backend: str = "auto",
     tolerance: Optional[float] = None,
+    recount: bool = False,
 ) -> Dict[str, Any]:
     """Evaluate ``spec`` on the valid (and test) split of ``data_dir``; merge into ``save_dir``.
 
@@ -137,6 +138,9 @@ def evaluate(
     as ``backend_info.setup_s`` and not in the per-image runtimes, so for those paths the first
     timed image is not cold (for eager it is, as in test_demo.py). Work a path does at a new input
     size (a torch.compile recompile, a CUDA graph capture) stays in that image's runtime.
+
+    The counts (params, FLOPs, activations, convs) come from the counts cache when the same architecture was
+    counted before (``recount``: count afresh); ``counts_cache`` in the entry says which.
 
     Returns the model's results entry (also written to ``save_dir/results.json`` and ``.txt``).
     """
@@ -178,10 +182,11 @@ def evaluate(
         for stage in staged.values():
             shutil.rmtree(stage, ignore_errors=True)
         raise
-    counts = profile_model(model)
+    counts = cached_profile(model, refresh=recount)  # once per architecture (slimrlfn.metrics.counts_cache)
     entry.update({k: counts[k] for k in ("activations", "num_conv", "flops", "num_parameters")})
     entry["macs_ptflops_pytorch"] = counts["macs_ptflops_pytorch"]
     entry["fvcore_skipped"], entry["fvcore_uncounted"] = counts["fvcore_skipped"], counts["fvcore_uncounted"]
+    entry["counts_cache"] = counts["counts_cache"]
     entry.update({"model": spec.label, "source": spec.source, "config": spec.config, "scale": spec.scale,
                   "data_range": spec.data_range, "kind": spec.kind, **spec.extra,
                    "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),

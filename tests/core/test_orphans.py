@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from tests.helpers import process_alive
+
 _PARENT = textwrap.dedent('''
     import os, subprocess, sys, time
     from slimrlfn.core.orphans import PARENT_PID_ENV, die_with_parent
@@ -22,30 +24,17 @@ _PARENT = textwrap.dedent('''
 ''')
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie (exited, not yet reaped by init) counts as dead
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _child_after_parent_killed(mode: str) -> bool:
     parent = subprocess.Popen([sys.executable, "-c", _PARENT, mode], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
     time.sleep(1.5)  # the child has started its watcher
-    assert _alive(child)
+    assert process_alive(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _alive(child):
+    while time.monotonic() < deadline and process_alive(child):
         time.sleep(0.05)
-    alive = _alive(child)
+    alive = process_alive(child)
     if alive:
         os.kill(child, signal.SIGKILL)
     return alive

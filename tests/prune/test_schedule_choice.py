@@ -2,34 +2,15 @@
 weights) and that a resumed run continues from its last finished step (equal to an uninterrupted run)."""
 from __future__ import annotations
 
-import pytest
 import torch
 
-from slimrlfn.arch.checkpoints import load_checkpoint, save_checkpoint
-from slimrlfn.arch.config import build_model
+from slimrlfn.arch.checkpoints import load_checkpoint
 from slimrlfn.prune.criteria import channel_scores, lowest
 from slimrlfn.prune.groups import ChannelGroups, prune_model
 from slimrlfn.prune.records import load_records
 from slimrlfn.prune.schedule import prune_iteratively
-from slimrlfn.prune.settings import PruneSettings
 
-TINY_SLIM = {"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 2, "prune_channels": [6, 7, 8, 5],
-             "esa_channels": 4}
-
-
-@pytest.fixture
-def start_checkpoint(tmp_path):
-    torch.manual_seed(0)
-    return str(save_checkpoint(build_model(TINY_SLIM).eval(), tmp_path / "start" / "tiny.pth"))
-
-
-def settings(start, data, out, **overrides):
-    values = dict(model=start, out_dir=str(out), val_dir=str(data), hr_dirs=[str(data / "DIV2K_LSDIR_valid_HR")],
-                  criterion="l1", scope=["inner"], channels_per_step=1, max_steps=2, finetune_iterations=2,
-                  batch_size=2, lr_patch=16, taylor_batches=1, latency_size=16, latency_runs=2, latency_warmup=1,
-                  latency_seconds=0.2, device="cpu", progress=False)
-    values.update(overrides)
-    return PruneSettings(**values)
+from tests.prune.test_schedule import settings, start_checkpoint  # noqa: F401 (the fixture and the settings)
 
 
 def test_each_step_removes_the_lowest_scored_channels(start_checkpoint, tiny_pairs, tmp_path):

@@ -10,6 +10,7 @@ import torch
 
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import build_model
+from tests.helpers import process_alive
 
 
 def _children(pid: int):
@@ -18,14 +19,6 @@ def _children(pid: int):
             return [int(p) for p in handle.read().split()]
     except OSError:
         return []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
@@ -47,14 +40,14 @@ def test_a_killed_time_command_leaves_no_worker(tmp_path):
             time.sleep(0.1)
         assert worker is not None, "the worker never started"
         time.sleep(3)  # it has imported torch and is timing
-        assert _alive(worker)
+        assert process_alive(worker)
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _alive(worker):
+    while time.monotonic() < deadline and process_alive(worker):
         time.sleep(0.05)
-    survived = _alive(worker)
+    survived = process_alive(worker)
     if survived:
         os.kill(worker, signal.SIGKILL)
     assert not survived, "the worker outlived its killed parent"
