@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["LOADING_2024", "assert_figure_files", "process_alive", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
+__all__ = ["LOADING_2024", "assert_figure_files", "outlives", "process_alive", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
 
 #: The entries of ../shared/ntire2024_esr that load on a CPU, with the data_range select_model gives them.
 LOADING_2024 = {0: 255.0, 1: 1.0, 3: 1.0, 4: 1.0, 10: 1.0, 13: 255.0, 15: 1.0, 16: 1.0, 21: 255.0, 22: 1.0,
@@ -21,6 +21,21 @@ def process_alive(pid: int) -> bool:
             return handle.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def outlives(pid: int, seconds: float = 5.0) -> bool:
+    """Whether process ``pid`` is still running ``seconds`` after now (killed then, so that no test leaves it)."""
+    import os
+    import signal
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process_alive(pid):
+        time.sleep(0.05)
+    alive = process_alive(pid)
+    if alive:
+        os.kill(pid, signal.SIGKILL)
+    return alive
 
 
 def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.helpers import process_alive
+from tests.helpers import outlives, process_alive
 
 _PARENT = textwrap.dedent('''
     import os, subprocess, sys, time
@@ -31,13 +31,7 @@ def _child_after_parent_killed(mode: str) -> bool:
     assert process_alive(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and process_alive(child):
-        time.sleep(0.05)
-    alive = process_alive(child)
-    if alive:
-        os.kill(child, signal.SIGKILL)
-    return alive
+    return outlives(child)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")

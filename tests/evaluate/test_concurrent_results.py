@@ -1,14 +1,18 @@
 """Evaluations that merge into one save_dir at once lose no entry (results.merge_entry holds the folder's lock).
 
-The first test makes the race certain: 8 processes start their merge at one instant and each holds what it read for
+The first test makes the race certain: 8 processes start their merge at one instant (each has imported and waits
+for a go-file) and each holds what it read for
 0.3 s before writing, so without the lock all but one entry would be lost (the control shows it). The second runs 8
 real ``slimrlfn eval`` processes into one ``--save_dir``.
 """
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +21,8 @@ _MERGE = textwrap.dedent('''
     from slimrlfn.core import locks
     from slimrlfn.evaluate import results
 
-    save_dir, name, start, use_lock = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4] == "lock"
+    import os
+    save_dir, name, gate, use_lock = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "lock"
     read = results.load_results
 
     def slow_read(folder):
@@ -29,7 +34,8 @@ _MERGE = textwrap.dedent('''
     if not use_lock:
         import contextlib
         results.locked = lambda path: contextlib.nullcontext()
-    while time.time() < start:
+    open(os.path.join(gate, name + ".ready"), "w").close()
+    while not os.path.exists(os.path.join(gate, "go")):  # every process has imported and waits here
         time.sleep(0.002)
     results.merge_entry(save_dir, name, {"valid_ave_psnr": 30.0, "valid_ave_runtime": 1.0, "num_parameters": 0.1,
                                          "flops": 1.0, "activations": 1.0, "valid_memory": 1.0, "num_conv": 1})
@@ -37,10 +43,15 @@ _MERGE = textwrap.dedent('''
 
 
 def _merge_at_once(save_dir, processes: int, use_lock: bool) -> dict:
-    start = time.time() + 4.0  # every process has imported by then
-    procs = [subprocess.Popen([sys.executable, "-c", _MERGE, str(save_dir), f"model{i}", str(start),
+    gate = Path(tempfile.mkdtemp(prefix="merge-gate-"))
+    procs = [subprocess.Popen([sys.executable, "-c", _MERGE, str(save_dir), f"model{i}", str(gate),
                                "lock" if use_lock else "none"]) for i in range(processes)]
+    deadline = time.monotonic() + 120
+    while len(list(gate.glob("*.ready"))) < processes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (gate / "go").touch()  # all start their merge at one instant
     assert [p.wait(120) for p in procs] == [0] * processes
+    shutil.rmtree(gate)
     return json.loads((save_dir / "results.json").read_text())
 
 
@@ -54,9 +65,6 @@ def test_eight_processes_merging_at_once_keep_every_entry(tmp_path):
 
 def test_without_the_lock_entries_are_lost():
     """The control: the same race without the lock loses entries, so the test above can fail."""
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as folder:
         results = _merge_at_once(Path(folder), 4, use_lock=False)
     assert len(results) < 4
