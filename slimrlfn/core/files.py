@@ -13,11 +13,17 @@ import tempfile
 from pathlib import Path
 from typing import Any, Union
 
-__all__ = ["PathLike", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "first_difference",
+__all__ = ["PathLike", "atomic_write_bytes", "cache_root", "atomic_write_text", "atomic_write_json", "first_difference",
            "sha256_of_file"]
 
 #: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def cache_root() -> Path:
+    """The folder of the workbook's caches (counts, ONNX exports, compiled OpenVINO models):
+    ``$SLIMRLFN_CACHE_DIR``, else ``~/.cache/slimrlfn``. Not created here."""
+    return Path(os.environ.get("SLIMRLFN_CACHE_DIR") or Path.home() / ".cache" / "slimrlfn")
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> Path:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from typing import Any
 
 from slimrlfn.core.errors import UserError
 
-__all__ = ["install_hint", "is_installed", "require_module"]
+__all__ = ["install_hint", "is_installed", "require_installed", "require_module"]
 
 #: Packages that the project's extras provide: module -> extra name.
 _EXTRAS = {"onnx": "deploy", "onnxruntime": "deploy", "openvino": "deploy"}
@@ -26,8 +27,20 @@ def install_hint(module: str) -> str:
 
 
 def is_installed(module: str) -> bool:
-    """True when ``module`` can be found (it is not imported)."""
-    return importlib.util.find_spec(module) is not None
+    """True when ``module`` can be found (it is not imported); a module set to None in ``sys.modules`` (blocked) is not."""
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def require_installed(module: str, what: str) -> None:
+    """The one-line UserError of :func:`require_module` when ``module`` cannot be found, without importing it (some
+    packages take a second or more to import: ``onnx`` loads ``ml_dtypes``)."""
+    if not is_installed(module):
+        raise UserError(f"{what}: the Python package '{module}' is not installed ({install_hint(module)})")
 
 
 def require_module(module: str, what: str) -> Any:

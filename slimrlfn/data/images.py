@@ -15,7 +15,7 @@ import numpy as np
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_bytes
 
-__all__ = ["IMAGE_EXTENSIONS", "list_images", "modcrop", "read_image", "write_image"]
+__all__ = ["IMAGE_EXTENSIONS", "image_size", "list_images", "modcrop", "read_image", "write_image"]
 
 #: Suffixes read as images (any case).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -45,6 +45,23 @@ def read_image(path: PathLike) -> np.ndarray:
     if channels in (3, 4):  # BGR, BGRA
         return np.ascontiguousarray(img[:, :, 2::-1])
     raise UserError(f"image {path}: {channels} channels; expected 1 to 4")
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def image_size(path: PathLike) -> tuple:
+    """``(height, width)`` in pixels of an image file; a PNG's are read from its header (24 bytes), any other file is
+    decoded. Raises UserError for a missing or undecodable file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(24)
+    except OSError:
+        raise UserError(f"image {path}: no such file") from None
+    if head[:8] == _PNG_SIGNATURE and head[12:16] == b"IHDR":
+        return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+    return tuple(read_image(path).shape[:2])
 
 
 def write_image(path: PathLike, img: np.ndarray) -> Path:

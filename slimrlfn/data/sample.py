@@ -19,7 +19,7 @@ from slimrlfn.data.images import modcrop, read_image
 from slimrlfn.data.pairs import ImagePair, find_pairs, write_pairs
 from slimrlfn.data.tensors import uint8_to_tensor
 
-__all__ = ["SAMPLE_SPLITS", "example_images", "make_sample", "real_input"]
+__all__ = ["SAMPLE_SPLITS", "example_images", "make_sample", "real_input", "sample_photos"]
 
 
 #: The embedded default data: scikit-image's bundled colour photos (no download needed).
@@ -38,6 +38,11 @@ def _sample_image(name: str) -> np.ndarray:
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
         raise RuntimeError(f"skimage.data.{name} is not an RGB uint8 image")
     return np.ascontiguousarray(img)
+
+
+def sample_photos() -> List[tuple]:
+    """``[(name, RGB uint8 (H, W, 3) HR)]`` of every photo of the embedded sample (valid, then test)."""
+    return [(name, _sample_image(name)) for names in SAMPLE_SPLITS.values() for name in names]
 
 
 def make_sample(out_dir: PathLike, scale: int = 4, progress: bool = True) -> Dict[str, List[ImagePair]]:

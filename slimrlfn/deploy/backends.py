@@ -13,6 +13,7 @@ name               device  what it is
 ``compile``        any     ``torch.compile`` (inductor, weights frozen), channels_last
 ``onnxruntime``    CPU     ONNX export (opset 17, dynamic H/W) run by ONNX Runtime
 ``openvino``       CPU     the same ONNX export run by OpenVINO (fp32 precision hint)
+``openvino_int8``  CPU     that OpenVINO graph quantized to int8 by NNCF (lossy: a PSNR gate, see deploy.int8)
 ``fp16``           CUDA    half precision (not exact: its difference is reported, not refused)
 ``cuda_graphs``    CUDA    one captured CUDA graph per input shape
 ``tensorrt``       CUDA    torch_tensorrt, fp32 (only when it is installed)
@@ -22,15 +23,20 @@ name               device  what it is
 The facts of each path (device, the packages it needs, whether it is checked against eager) are
 one :class:`BackendSpec` in :data:`REGISTRY`, registered with its builder by :func:`register`.
 ``auto`` picks ``openvino`` on CPU when the ``openvino`` package is installed (the ``deploy``
-extra; the fastest exact CPU path in ``bench/backends.py``), ``channels_last`` otherwise, and
-``eager`` on CUDA (no GPU comparison has been run by the workbook yet, so it keeps the
+extra; the fastest exact CPU path in ``bench/backends.py``), ``channels_last`` otherwise or when the run is
+known to be small (under :data:`AUTO_OPENVINO_MIN_LR_PIXELS` LR pixels in all: OpenVINO's import and set-up
+would not be paid back), and ``eager`` on CUDA (no GPU comparison has been run by the workbook yet, so it keeps the
 challenge's path). Exported and compiled paths (``compile``, ``onnxruntime``, ``openvino``,
 ``tensorrt``) are refused with one line when their difference to eager exceeds ``tolerance``.
-The ONNX-based paths use as many threads as PyTorch (``torch.get_num_threads()``).
+The ONNX-based paths use as many threads as PyTorch (``torch.get_num_threads()``); their export is kept by
+:mod:`slimrlfn.deploy.export_cache` (keyed by architecture, weights and code), and OpenVINO keeps its compiled
+model in ``$SLIMRLFN_CACHE_DIR/openvino``, so a second run of the same model skips both (``details``:
+``export_cache`` hit/miss/off).
 """
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -43,13 +49,16 @@ from torch import nn
 
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.optional import is_installed, require_module
+from slimrlfn.core.files import cache_root
+from slimrlfn.core.optional import is_installed, require_installed, require_module
 from slimrlfn.core.signal_stack import keep_signal_stack
 from slimrlfn.data.sample import example_images
 from slimrlfn.data.tensors import uint8_to_tensor
-from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, max_abs_difference, onnx_to_file
+from slimrlfn.deploy.export_cache import cached_onnx, load_cached_onnx
+from slimrlfn.deploy.int8 import psnr_drop, quantized_model, refuse_if_drop_exceeds
+from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, max_abs_difference
 
-__all__ = ["BACKENDS", "CPU_ONLY", "CUDA_ONLY", "EXACT_CHECKED", "REGISTRY", "Backend", "BackendSpec",
+__all__ = ["BACKENDS", "CPU_ONLY", "CUDA_ONLY", "EXACT_CHECKED", "PSNR_GATED", "REGISTRY", "Backend", "BackendSpec",
            "available_backends", "build_backend", "difference_to_eager", "refuse_if_inexact", "register",
            "resolve_backend"]
 
@@ -66,7 +75,8 @@ class BackendSpec:
     ``device``: ``any``, ``cpu`` or ``cuda``; ``packages``: optional packages it needs (checked in
     order); ``onnx_export``: it runs the ONNX export (needs ``onnx``, uses torch's thread count);
     ``exact_checked``: exported or compiled, so it is run once in the set-up and refused when it is
-    off eager by more than the tolerance; ``needs_example``: its builder needs an example input.
+    off eager by more than the tolerance; ``needs_example``: its builder needs an example input;
+    ``psnr_gated``: lossy (int8), so held to a PSNR drop on check pairs instead (its builder takes ``calibration``).
     """
 
     name: str
@@ -76,6 +86,7 @@ class BackendSpec:
     onnx_export: bool = False
     exact_checked: bool = False
     needs_example: bool = False
+    psnr_gated: bool = False
 
 
 #: name -> spec, in the order of the table in the module docstring.
@@ -83,10 +94,12 @@ REGISTRY: Dict[str, BackendSpec] = {}
 
 
 def register(name: str, device: str = "any", packages: Tuple[str, ...] = (), onnx_export: bool = False,
-             exact_checked: bool = False, needs_example: bool = False) -> Callable[[Builder], Builder]:
+             exact_checked: bool = False, needs_example: bool = False,
+             psnr_gated: bool = False) -> Callable[[Builder], Builder]:
     """Decorator: register a builder as backend ``name`` with its facts (see :class:`BackendSpec`)."""
     def decorator(builder: Builder) -> Builder:
-        REGISTRY[name] = BackendSpec(name, builder, device, packages, onnx_export, exact_checked, needs_example)
+        REGISTRY[name] = BackendSpec(name, builder, device, packages, onnx_export, exact_checked, needs_example,
+                                     psnr_gated)
         return builder
     return decorator
 
@@ -152,21 +165,35 @@ def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path,
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # idle worker threads must not spin after a call: they would take the cores from whatever runs next
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(onnx_to_file(model, workdir / "model.onnx", data_range=data_range)), options,
-                                   providers=["CPUExecutionProvider"])
-    return lambda x: torch.from_numpy(session.run(None, {"lr": x.detach().cpu().numpy()})[0])
+    session, cache_state = load_cached_onnx(
+        model, workdir, lambda path: ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]),
+        data_range=data_range)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(None, {"lr": x.detach().cpu().numpy()})[0])
+    run.details = {"export_cache": cache_state}
+    return run
 
 
-@register("openvino", device="cpu", packages=("openvino",), onnx_export=True, exact_checked=True)
-def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
-                    example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
-    ov = require_module("openvino", "--backend openvino")
+def _openvino_settings() -> Dict[str, Any]:
+    """Compile settings of the OpenVINO paths: fp32 wherever a layer is not quantized, latency, torch's threads."""
+    return {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+
+
+def _openvino_core(what: str) -> Tuple[Any, Optional[Path]]:
+    """An ``openvino.Core`` that keeps compiled models in :func:`_openvino_cache_dir` (when it can be written)."""
+    ov = require_module("openvino", what)
     core = ov.Core()
-    onnx_path = onnx_to_file(model, workdir / "model.onnx", data_range=data_range)
+    compiled_cache = _openvino_cache_dir()
+    if compiled_cache is not None:  # OpenVINO keeps the compiled blob, keyed by the graph and the settings
+        core.set_property({"CACHE_DIR": str(compiled_cache)})
+    return core, compiled_cache
+
+
+def _openvino_run(compiled: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The callable of a compiled OpenVINO model: (1, 3, H, W) tensor -> float32 tensor (a copy)."""
     with keep_signal_stack():  # OpenVINO leaves a dangling sigaltstack behind (see slimrlfn.core.signal_stack)
-        compiled = core.compile_model(str(onnx_path), "CPU", {
-            "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_NUM_THREADS": torch.get_num_threads()})
         request = compiled.create_infer_request()
     output = compiled.output(0)
 
@@ -175,6 +202,42 @@ def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
             result = request.infer({0: x.detach().cpu().numpy()})[output]
         return torch.from_numpy(np.array(result, copy=True))
     return run
+
+
+@register("openvino", device="cpu", packages=("openvino",), onnx_export=True, exact_checked=True)
+def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
+                    example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+    core, compiled_cache = _openvino_core("--backend openvino")
+    with keep_signal_stack():
+        compiled, cache_state = load_cached_onnx(
+            model, workdir, lambda path: core.compile_model(str(path), "CPU", _openvino_settings()),
+            data_range=data_range)
+    run = _openvino_run(compiled)
+    run.details = {"export_cache": cache_state, "compiled_cache": compiled_cache is not None}
+    return run
+
+
+@register("openvino_int8", device="cpu", packages=("openvino", "nncf"), onnx_export=True, psnr_gated=True)
+def _build_openvino_int8(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor],
+                         data_range: float = 255.0, calibration: Optional[str] = None) -> Callable:
+    core, _ = _openvino_core("--backend openvino_int8")
+    onnx_path, cache_state = cached_onnx(model, workdir, data_range=data_range)
+    quantized, details = quantized_model(core, onnx_path, calibration, data_range)
+    with keep_signal_stack():
+        compiled = core.compile_model(quantized, "CPU", _openvino_settings())
+    run = _openvino_run(compiled)
+    run.details = {"export_cache": cache_state, **details}
+    return run
+
+
+def _openvino_cache_dir() -> Optional[Path]:
+    """``$SLIMRLFN_CACHE_DIR/openvino`` (created), or None when it cannot be made."""
+    folder = cache_root() / "openvino"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder if os.access(folder, os.W_OK) else None
+    except OSError:
+        return None
 
 
 @register("fp16", device="cuda")
@@ -225,6 +288,7 @@ def _build_tensorrt(model: nn.Module, device: torch.device, workdir: Path,
 BACKENDS: Tuple[str, ...] = ("auto", *REGISTRY)
 CUDA_ONLY: Tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.device == "cuda")
 CPU_ONLY: Tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.device == "cpu")
+PSNR_GATED: Tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.psnr_gated)
 EXACT_CHECKED: Tuple[str, ...] = tuple(n for n, s in REGISTRY.items() if s.exact_checked)
 
 
@@ -235,40 +299,59 @@ def _runs_on(spec: BackendSpec, device: torch.device) -> bool:
     return spec.device == "any" or spec.device == device.type
 
 
-def available_backends(device: torch.device) -> List[str]:
-    """Backends that can run on ``device`` with the packages installed here (``auto`` excluded)."""
+def available_backends(device: torch.device, lossy: bool = False) -> List[str]:
+    """Backends that can run on ``device`` with the packages installed here (``auto`` excluded); the lossy
+    (``PSNR_GATED``: int8) paths only with ``lossy``, so that comparisons of the same SR (``slimrlfn backends``
+    without ``--backends``) stay exact: ask for ``openvino_int8`` by name (or ``bench/int8_report.py``)."""
     return [name for name, spec in REGISTRY.items()
             if _runs_on(spec, device) and all(is_installed(p) for p in spec.packages)
-            and (not spec.onnx_export or is_installed("onnx"))]
+            and (not spec.onnx_export or is_installed("onnx")) and (lossy or not spec.psnr_gated)]
 
 
-def resolve_backend(name: str, device: torch.device) -> str:
-    """``auto`` -> the concrete default for ``device``; UserError for unknown or impossible choices."""
+#: ``auto`` on a CPU takes OpenVINO only for runs of at least this many LR pixels (all images together; about 23
+#: DIV2K-sized LR images of 510x339). Measured on this project's 2-core CPU (bench/vs_test_demo.py): OpenVINO's
+#: import, compile (from its cache) and check cost 0.6-1.0 s a process, and it ran SlimRLFN's forwards 0-18% faster
+#: than channels_last; a whole ``slimrlfn eval`` of 10 such images took 15.4-15.5 s with OpenVINO, 14.6-14.9 s with
+#: channels_last.
+AUTO_OPENVINO_MIN_LR_PIXELS = 4_000_000
+
+
+def resolve_backend(name: str, device: torch.device, lr_pixels: Optional[int] = None) -> str:
+    """``auto`` -> the concrete default for ``device``; UserError for unknown or impossible choices.
+
+    ``lr_pixels``: the LR pixels of the whole run, when known (``slimrlfn eval`` reads them from the image headers);
+    ``auto`` on a CPU is ``channels_last`` below :data:`AUTO_OPENVINO_MIN_LR_PIXELS` (no set-up to pay back),
+    OpenVINO at or above it or when unknown (when installed).
+    """
     if name not in BACKENDS:
         raise UserError(f"--backend {name!r}: expected one of {', '.join(BACKENDS)}")
     if name == "auto":
         if device.type == "cuda":
             return "eager"
+        if lr_pixels is not None and lr_pixels < AUTO_OPENVINO_MIN_LR_PIXELS:
+            return "channels_last"
         return "openvino" if is_installed("openvino") and is_installed("onnx") else "channels_last"
     spec = REGISTRY[name]
     if spec.device == "cuda" and device.type != "cuda":
         raise UserError(f"--backend {name}: needs a CUDA device, but the device is {device}")
     if spec.device == "cpu" and device.type != "cpu":
         raise UserError(f"--backend {name}: runs on the CPU only (device is {device}); use --device cpu")
-    for package in spec.packages:
-        require_module(package, f"--backend {name}")
+    for package in spec.packages:  # found, not imported: the builder imports what it uses
+        require_installed(package, f"--backend {name}")
     if spec.onnx_export:
-        require_module("onnx", f"--backend {name} (the ONNX export)")
+        require_installed("onnx", f"--backend {name} (the ONNX export)")
     return name
 
 
-def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor, data_range: float = 255.0) -> float:
+def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor, data_range: float = 255.0,
+                        output: Optional[torch.Tensor] = None) -> float:
     """Largest |backend(example) - eager fp32 model(example)|, in [0, 255] units of the output (the model's
-    [0, ``data_range``] output scaled by 255 / ``data_range``)."""
+    [0, ``data_range``] output scaled by 255 / ``data_range``); ``output``: the backend's, when already computed."""
     eager = copy.deepcopy(model).to(backend.device).float().eval()
     with torch.no_grad():
         reference = eager(example.to(backend.device))
-        output = backend(example.to(backend.device))
+        if output is None:
+            output = backend(example.to(backend.device))
     return max_abs_difference(output, reference) * 255.0 / data_range
 
 
@@ -282,7 +365,9 @@ def refuse_if_inexact(backend: Backend, tolerance: Optional[float] = None) -> No
 
 def build_backend(name: str, model: nn.Module, device: torch.device, example: Optional[torch.Tensor] = None,
                   tolerance: Optional[float] = None, check: bool = True, measure_all: bool = False,
-                  data_range: float = 255.0) -> Backend:
+                  data_range: float = 255.0, lr_pixels: Optional[int] = None,
+                  check_pairs: Optional[List[Dict[str, Any]]] = None, max_psnr_drop_db: Optional[float] = None,
+                  calibration: Optional[str] = None) -> Backend:
     """Build backend ``name`` (or ``auto``) for a copy of ``model`` on ``device`` (the model is not changed).
 
     ``setup_s`` is the export/compile/build time. With ``check``, an exported or compiled path
@@ -295,20 +380,25 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
     are in [0, 255] units. ``auto`` whose path cannot export the model, or runs it off by more than the
     tolerance, falls back to ``eager`` (``details["auto_fallback"]`` says why).
     """
-    resolved = resolve_backend(name, device)
+    resolved = resolve_backend(name, device, lr_pixels)
     if name == "auto" and resolved != "eager":
         try:
-            return _build(resolved, name, model, device, example, tolerance, True, measure_all, data_range)
+            backend = _build(resolved, name, model, device, example, tolerance, True, measure_all, data_range, {})
+            if lr_pixels is not None:
+                backend.details["auto_lr_pixels"] = int(lr_pixels)
+            return backend
         except Exception as exc:  # a model the default path cannot export or runs inexactly: eager is exact
-            backend = _build("eager", name, model, device, example, tolerance, check, measure_all, data_range)
+            backend = _build("eager", name, model, device, example, tolerance, check, measure_all, data_range, {})
             reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             backend.details["auto_fallback"] = f"{resolved}: {reason}"
             return backend
-    return _build(resolved, name, model, device, example, tolerance, check, measure_all, data_range)
+    gate = {"check_pairs": check_pairs, "max_psnr_drop_db": max_psnr_drop_db, "calibration": calibration}
+    return _build(resolved, name, model, device, example, tolerance, check, measure_all, data_range, gate)
 
 
 def _build(resolved: str, name: str, model: nn.Module, device: torch.device, example: Optional[torch.Tensor],
-           tolerance: Optional[float], check: bool, measure_all: bool, data_range: float) -> Backend:
+           tolerance: Optional[float], check: bool, measure_all: bool, data_range: float,
+           gate: Dict[str, Any]) -> Backend:
     spec = REGISTRY[resolved]
     eager_model = model
     model = copy.deepcopy(model).to(device).float().eval()
@@ -320,15 +410,24 @@ def _build(resolved: str, name: str, model: nn.Module, device: torch.device, exa
     begin = time.perf_counter()
     details: Dict[str, Any] = {"threads": torch.get_num_threads()} if spec.onnx_export else {}
     with torch.no_grad(), tempfile.TemporaryDirectory(prefix="slimrlfn-backend-") as workdir:
-        run = spec.build(model, device, Path(workdir), None if example is None else example.to(device), data_range)
+        options = {"calibration": gate.get("calibration")} if spec.psnr_gated else {}
+        run = spec.build(model, device, Path(workdir), None if example is None else example.to(device), data_range,
+                         **options)
+        details.update(getattr(run, "details", {}))
         backend = Backend(resolved, name, device, torch.no_grad()(run), 0.0, None, details)
+        first_output = None
         if run_example and spec.exact_checked:
-            backend(example.to(device))  # lazy compilation belongs to the set-up
+            first_output = backend(example.to(device))  # lazy compilation belongs to the set-up
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
     backend.setup_s = time.perf_counter() - begin
     if run_example:
-        backend.max_abs_diff = difference_to_eager(backend, eager_model, example, data_range)
+        backend.max_abs_diff = difference_to_eager(backend, eager_model, example, data_range, first_output)
+    if spec.psnr_gated and (check or measure_all):
+        pairs = gate.get("check_pairs") or example_images(limit=2)
+        backend.details["psnr_check"] = psnr_drop(backend, eager_model, pairs, device, data_range)
+        if check:
+            refuse_if_drop_exceeds(backend.details["psnr_check"], gate.get("max_psnr_drop_db"), resolved)
     if check:
         refuse_if_inexact(backend, tolerance)
     return backend

@@ -72,7 +72,8 @@ def add_backends_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     add_models_arguments(parser, list(ZOO))
     parser.add_argument("--sizes", nargs="+", default=[f"{h}x{w}" for h, w in DEFAULT_SIZES], help="LR sizes HxW")
     parser.add_argument("--backends", nargs="+", default=None, choices=BACKENDS,
-                        help="default: auto and every backend available here")
+                        help="default: auto and every exact backend available here (the lossy openvino_int8 only "
+                             "when named)")
     parser.add_argument("--rounds", type=int, default=15, help="interleaved timed calls per backend")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     parser.add_argument("--device", default="auto")

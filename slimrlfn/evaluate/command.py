@@ -28,11 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--tile", type=int, default=None,
                         help="LR tile size for tiled inference (default: the entry's own, whole images for the others)")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
-                        help="inference path (default auto: the fastest exact path of the device -- OpenVINO on CPU "
-                             "when installed, else channels_last; eager on CUDA). eager = PyTorch as test_demo.py")
+                        help="inference path (default auto: on CPU channels_last for runs under 4 M LR pixels in all, "
+                             "OpenVINO above when installed; eager on CUDA). eager = PyTorch as test_demo.py")
     parser.add_argument("--tolerance", type=float, default=None,
                         help="largest accepted difference to eager on the [0, 255] output for exported/compiled "
                              "backends (default 1e-3)")
+    parser.add_argument("--int8_max_drop", type=float, default=None,
+                        help="PSNR gate of --backend openvino_int8: largest accepted drop against eager fp32 on the "
+                             "check crops, dB (default 0.05)")
+    parser.add_argument("--int8_calibration", default=None,
+                        help="folder of HR photos to calibrate --backend openvino_int8 on (default: the embedded "
+                             "sample's six photos)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of the same name")
     parser.add_argument("--no_images", action="store_true", help="do not write SR PNGs")
     parser.add_argument("--recount", action="store_true",
@@ -44,12 +50,17 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     """Evaluate as the parsed arguments say; prints the results table."""
     if args.tile is not None and args.tile < 1:
         raise UserError(f"--tile {args.tile}: expected a positive number of LR pixels")
+    if args.int8_max_drop is not None and not args.int8_max_drop >= 0:
+        raise UserError(f"--int8_max_drop {args.int8_max_drop}: expected a drop in dB, 0 or more")
+    if args.int8_calibration is not None and not Path(args.int8_calibration).is_dir():
+        raise UserError(f"--int8_calibration {args.int8_calibration}: expected a folder of HR images")
     spec = model_from_args(args)
     if args.tile is not None and args.tile < spec.min_size:
         raise UserError(f"--tile {args.tile}: expected at least {spec.min_size} LR pixels")
     entry = evaluate(spec, args.data_dir, args.save_dir, args.include_test, args.device, args.tile,
                      args.ssim, args.overwrite, save_images=not args.no_images, backend=args.backend,
-                     tolerance=args.tolerance, recount=args.recount)
+                     tolerance=args.tolerance, recount=args.recount, int8_max_drop=args.int8_max_drop,
+                     int8_calibration=args.int8_calibration)
     print(format_results_table(load_results(args.save_dir)), end="")
     backend = entry["backend_info"]
     print(f"{spec.result_name}: valid PSNR {entry['valid_ave_psnr']:.3f} dB on "

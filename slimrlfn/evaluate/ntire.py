@@ -18,8 +18,10 @@ by the next run. An entry already in ``results.json`` is kept unless ``overwrite
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Union
 
@@ -33,10 +35,10 @@ from slimrlfn.core.devices import describe_device, peak_memory_mib, reset_peak_m
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 from slimrlfn.core.outputs import check_output_dir
-from slimrlfn.data.images import modcrop, read_image, write_image
+from slimrlfn.data.images import image_size, modcrop, read_image, write_image
 from slimrlfn.data.pairs import ImagePair, find_pairs
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
-from slimrlfn.deploy.backends import build_backend
+from slimrlfn.deploy.backends import PSNR_GATED, build_backend, resolve_backend
 from slimrlfn.deploy.forward import forward_image
 from slimrlfn.evaluate.results import load_results, merge_entry
 from slimrlfn.metrics.counts_cache import cached_profile
@@ -44,6 +46,38 @@ from slimrlfn.metrics.latency import make_timer
 from slimrlfn.metrics.quality import psnr_rgb_and_y, ssim, ssim_y
 
 __all__ = ["evaluate", "evaluate_split", "remove_stale_stages"]
+
+
+#: Side (LR pixels) of the centre crop of the first LR image on which an exported or compiled path is checked.
+CHECK_CROP = 128
+
+
+def _centre_window(img: np.ndarray, side: int) -> tuple:
+    """``(top, left)`` of the centre ``side`` x ``side`` window of an (H, W, C) image."""
+    h, w = img.shape[:2]
+    return max(0, (h - side) // 2), max(0, (w - side) // 2)
+
+
+def _centre_crop(img: np.ndarray, side: int) -> np.ndarray:
+    """The centre ``side`` x ``side`` window of an (H, W, C) image (each side kept whole where it is shorter)."""
+    top, left = _centre_window(img, side)
+    return np.ascontiguousarray(img[top:top + side, left:left + side])
+
+
+#: How many pairs (centre crops) the PSNR gate of a lossy path is measured on.
+GATE_PAIRS = 4
+
+
+def _gate_pairs(pairs: Sequence[ImagePair], scale: int, side: int) -> list:
+    """``[{lr, hr}]``: the centre ``side`` x ``side`` LR crop of each pair and the HR window it maps to."""
+    out = []
+    for pair in pairs:
+        lr, hr = read_image(pair.lr_path), modcrop(read_image(pair.hr_path), scale)
+        top, left = _centre_window(lr, side)
+        lr_crop = _centre_crop(lr, side)
+        hr_crop = hr[top * scale:(top + lr_crop.shape[0]) * scale, left * scale:(left + lr_crop.shape[1]) * scale]
+        out.append({"lr": lr_crop, "hr": np.ascontiguousarray(hr_crop)})
+    return out
 
 
 def _checked_lr(path: Path, min_size: int = MIN_INPUT_SIZE) -> np.ndarray:
@@ -83,30 +117,40 @@ def evaluate_split(
         results[f"{mode}_ssim_y"] = []
     timer = make_timer(device)  # CUDA events on a GPU, perf_counter on a CPU; the device synchronised around it
     bar = tqdm(pairs, desc=f"eval {mode}", unit="img", disable=not progress)
-    for pair in bar:
-        lr_img = _checked_lr(pair.lr_path, min_size)
-        if tile is not None and tile < min_size:
-            raise UserError(f"--tile {tile}: tiles must be at least {min_size} LR pixels")
-        sr_tensor, ms, _ = timer(forward_image, model, uint8_to_tensor(lr_img, device, data_range), tile, 32, scale)
-        if not bool(torch.isfinite(sr_tensor).all()):
-            raise UserError(f"LR image {pair.lr_path}: the model's output holds NaN or inf values (are its weights "
-                            f"finite?); expected finite values in [0, {data_range:g}]")
-        sr = tensor_to_uint8(sr_tensor, data_range)
-        hr = modcrop(read_image(pair.hr_path), scale)
-        if hr.shape != sr.shape:
-            raise UserError(f"HR image {pair.hr_path}: {hr.shape[1]}x{hr.shape[0]} after modcrop, expected "
-                            f"{sr.shape[1]}x{sr.shape[0]} ({scale}x its LR {pair.lr_path.name})")
-        results[f"{mode}_names"].append(pair.name)
-        results[f"{mode}_runtime"].append(ms)
-        psnr_rgb, psnr_y = psnr_rgb_and_y(sr, hr, border=scale)
-        results[f"{mode}_psnr"].append(psnr_rgb)
-        results[f"{mode}_psnr_y"].append(psnr_y)
-        if with_ssim:
-            results[f"{mode}_ssim"].append(ssim(sr, hr, border=scale))
-            results[f"{mode}_ssim_y"].append(ssim_y(sr, hr, border=scale))
-        if image_dir is not None:
-            write_image(Path(image_dir) / f"{pair.name}.png", sr)
-        bar.set_postfix(psnr=f"{results[f'{mode}_psnr'][-1]:.2f}")
+    # An SR image is encoded and written on a second thread while the HR is read and the PSNR computed, and always
+    # finished before the next timed forward starts: nothing of the workbook's own runs inside a timed region.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimrlfn-write") as writer:
+        pending = None
+        for pair in bar:
+            lr_img = _checked_lr(pair.lr_path, min_size)
+            if tile is not None and tile < min_size:
+                raise UserError(f"--tile {tile}: tiles must be at least {min_size} LR pixels")
+            lr_tensor = uint8_to_tensor(lr_img, device, data_range)
+            if pending is not None:
+                pending.result()  # the previous image is written (or its error raised) before the clock starts
+                pending = None
+            sr_tensor, ms, _ = timer(forward_image, model, lr_tensor, tile, 32, scale)
+            if not math.isfinite(float(sr_tensor.sum())):  # a NaN or inf anywhere makes the sum NaN or inf
+                raise UserError(f"LR image {pair.lr_path}: the model's output holds NaN or inf values (are its "
+                                f"weights finite?); expected finite values in [0, {data_range:g}]")
+            sr = tensor_to_uint8(sr_tensor, data_range)
+            if image_dir is not None:
+                pending = writer.submit(write_image, Path(image_dir) / f"{pair.name}.png", sr)
+            hr = modcrop(read_image(pair.hr_path), scale)
+            if hr.shape != sr.shape:
+                raise UserError(f"HR image {pair.hr_path}: {hr.shape[1]}x{hr.shape[0]} after modcrop, expected "
+                                f"{sr.shape[1]}x{sr.shape[0]} ({scale}x its LR {pair.lr_path.name})")
+            results[f"{mode}_names"].append(pair.name)
+            results[f"{mode}_runtime"].append(ms)
+            psnr_rgb, psnr_y = psnr_rgb_and_y(sr, hr, border=scale)
+            results[f"{mode}_psnr"].append(psnr_rgb)
+            results[f"{mode}_psnr_y"].append(psnr_y)
+            if with_ssim:
+                results[f"{mode}_ssim"].append(ssim(sr, hr, border=scale))
+                results[f"{mode}_ssim_y"].append(ssim_y(sr, hr, border=scale))
+            bar.set_postfix(psnr=f"{results[f'{mode}_psnr'][-1]:.2f}")
+        if pending is not None:
+            pending.result()
     count = len(results[f"{mode}_psnr"])
     for key in ("runtime", "psnr", "psnr_y", "ssim", "ssim_y"):
         if f"{mode}_{key}" in results:
@@ -128,16 +172,23 @@ def evaluate(
     backend: str = "auto",
     tolerance: Optional[float] = None,
     recount: bool = False,
+    int8_max_drop: Optional[float] = None,
+    int8_calibration: Optional[PathLike] = None,
 ) -> Dict[str, Any]:
     """Evaluate ``spec`` on the valid (and test) split of ``data_dir``; merge into ``save_dir``.
 
     ``backend`` is the inference path (:mod:`slimrlfn.deploy.backends`; ``auto`` = the fastest exact path of
-    the device, ``eager`` = PyTorch as test_demo.py). An exported or compiled path is checked on the
-    first LR image against eager before anything is timed and refused when off by more than
-    ``tolerance`` on the [0, 255] output; its set-up (export, compile, that first run) is recorded
+    the device, ``eager`` = PyTorch as test_demo.py). An exported or compiled path is checked against eager on
+    the centre :data:`CHECK_CROP` x :data:`CHECK_CROP` crop of the first LR image (real data at a fraction of a
+    whole image's cost) before anything is timed and refused when off by more than ``tolerance`` on the [0, 255]
+    output; its set-up (export, compile, that first run) is recorded
     as ``backend_info.setup_s`` and not in the per-image runtimes, so for those paths the first
     timed image is not cold (for eager it is, as in test_demo.py). Work a path does at a new input
     size (a torch.compile recompile, a CUDA graph capture) stays in that image's runtime.
+
+    A lossy path (``openvino_int8``) is held instead to its PSNR drop against eager fp32 on the centre crops of the
+    first :data:`GATE_PAIRS` pairs (refused above ``int8_max_drop`` dB, default 0.05); ``int8_calibration``: a folder
+    of HR photos to calibrate it on (default the embedded sample's).
 
     The counts (params, FLOPs, activations, convs) come from the counts cache when the same architecture was
     counted before (``recount``: count afresh); ``counts_cache`` in the entry says which.
@@ -160,10 +211,16 @@ def evaluate(
     for param in model.parameters():
         param.requires_grad_(False)
     tile = spec.tile if tile is None else tile  # the entry's own tile (select_model's) unless --tile
-    first_lr = uint8_to_tensor(_checked_lr(pairs[splits[0]][0].lr_path, spec.min_size), torch_device, spec.data_range)
-    runner = build_backend(backend, model, torch_device, example=first_lr, tolerance=tolerance,
-                           data_range=spec.data_range)
-    del first_lr
+    first_lr = _checked_lr(pairs[splits[0]][0].lr_path, spec.min_size)
+    example = uint8_to_tensor(_centre_crop(first_lr, max(CHECK_CROP, spec.min_size)), torch_device, spec.data_range)
+    lr_pixels = sum(h * w for split in splits for h, w in map(image_size, (p.lr_path for p in pairs[split])))
+    gated = resolve_backend(backend, torch_device, lr_pixels) in PSNR_GATED
+    check_pairs = _gate_pairs(pairs[splits[0]][:GATE_PAIRS], spec.scale, max(CHECK_CROP, spec.min_size)) if gated else None
+    runner = build_backend(backend, model, torch_device, example=example, tolerance=tolerance,
+                           data_range=spec.data_range, lr_pixels=lr_pixels, check_pairs=check_pairs,
+                           max_psnr_drop_db=int8_max_drop,
+                           calibration=None if int8_calibration is None else str(int8_calibration))
+    del first_lr, example
     reset_peak_memory(torch_device)
     entry: Dict[str, Any] = {}
     staged: Dict[str, Path] = {}

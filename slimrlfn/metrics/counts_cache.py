@@ -17,28 +17,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch.nn as nn
 
-from slimrlfn.core.files import PathLike, atomic_write_json
+from slimrlfn.core.files import PathLike, atomic_write_json, cache_root
 from slimrlfn.metrics import counts as _counts
 from slimrlfn.metrics.counts import NTIRE_INPUT_SHAPE, profile_model
 
-__all__ = ["architecture_digest", "cache_dir", "cached_profile"]
+__all__ = ["architecture_digest", "cache_dir", "cached_profile", "package_version", "structure_lines"]
 
 
 def cache_dir() -> Path:
     """Where count entries are kept: ``$SLIMRLFN_CACHE_DIR/counts``, else ``~/.cache/slimrlfn/counts``."""
-    root = os.environ.get("SLIMRLFN_CACHE_DIR") or Path.home() / ".cache" / "slimrlfn"
-    return Path(root) / "counts"
+    return cache_root() / "counts"
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
+    """The installed version of ``package``, or ``"absent"``."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -55,17 +54,24 @@ def _source_digest(module_name: str, seen: Dict[str, str]) -> str:
     return seen[module_name]
 
 
-def architecture_digest(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> str:
-    """A hex SHA-256 that changes with the architecture, the input shape and the code, not with the weights."""
+def structure_lines(model: nn.Module) -> List[str]:
+    """One line per module (name, class, ``extra_repr()``, the digest of its class's source file) and per parameter
+    and buffer (name, shape, dtype): what defines the architecture and its code, not the weights."""
     sources: Dict[str, str] = {}
-    parts = [json.dumps(list(input_shape)), _source_digest(_counts.__name__, sources),
-             *(f"{p}={_version(p)}" for p in ("torch", "fvcore", "ptflops"))]
+    lines = []
     for name, module in model.named_modules():
         cls = type(module)
-        parts.append(f"{name}|{cls.__module__}.{cls.__qualname__}|{module.extra_repr()}|"
+        lines.append(f"{name}|{cls.__module__}.{cls.__qualname__}|{module.extra_repr()}|"
                      f"{_source_digest(cls.__module__, sources)}")
     for kind, tensors in (("param", model.named_parameters()), ("buffer", model.named_buffers())):
-        parts.extend(f"{kind}|{name}|{tuple(t.shape)}|{t.dtype}" for name, t in tensors)
+        lines.extend(f"{kind}|{name}|{tuple(t.shape)}|{t.dtype}" for name, t in tensors)
+    return lines
+
+
+def architecture_digest(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> str:
+    """A hex SHA-256 that changes with the architecture, the input shape and the code, not with the weights."""
+    parts = [json.dumps(list(input_shape)), _source_digest(_counts.__name__, {}),
+             *(f"{p}={package_version(p)}" for p in ("torch", "fvcore", "ptflops")), *structure_lines(model)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -37,3 +37,14 @@ def test_corrupt_and_missing_images_name_the_file(tmp_path):
 def test_modcrop_drops_bottom_and_right():
     img = np.arange(7 * 10).reshape(7, 10)
     assert np.array_equal(modcrop(img, 4), img[:4, :8])
+
+
+def test_image_size_reads_a_png_header_and_decodes_other_files(tmp_path):
+    from slimrlfn.data.images import image_size
+
+    img = np.zeros((37, 53, 3), np.uint8)
+    write_image(tmp_path / "a.png", img)
+    write_image(tmp_path / "a.bmp", img)
+    assert image_size(tmp_path / "a.png") == (37, 53) == image_size(tmp_path / "a.bmp")
+    with pytest.raises(UserError, match="no such file"):
+        image_size(tmp_path / "missing.png")

@@ -206,3 +206,13 @@ def test_cuda_graphs_equal_eager_on_two_shapes(small_model):
         with torch.no_grad():
             reference = eager(x)
         assert float((backend(x) - reference).abs().max()) <= _scale_tolerance(reference)
+
+
+def test_auto_takes_channels_last_for_a_small_run_and_openvino_for_a_large_one(monkeypatch):
+    monkeypatch.setattr(backends_module, "is_installed", lambda module: True)
+    small = backends_module.AUTO_OPENVINO_MIN_LR_PIXELS - 1
+    assert resolve_backend("auto", CPU, lr_pixels=small) == "channels_last"
+    assert resolve_backend("auto", CPU, lr_pixels=small + 1) == "openvino"
+    assert resolve_backend("auto", CPU) == "openvino"  # unknown size: a timing study's many forwards
+    assert resolve_backend("auto", torch.device("cuda"), lr_pixels=small) == "eager"
+    assert resolve_backend("openvino", CPU, lr_pixels=1) == "openvino"  # asked for by name: always that path

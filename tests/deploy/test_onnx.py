@@ -156,8 +156,10 @@ def test_a_runtime_that_cannot_run_the_file_is_a_check_that_fails(small_model, t
 #: How each 2024 entry exports (measured): most with dynamic H and W by the TorchScript exporter; 22-24 pool
 #: adaptively to H/8 x W/8 and export for one size; LKFN's FFTs need the dynamo exporter, whose ONNX Runtime
 #: output is 3.3e-3 from eager on Set5 (and OpenVINO has no converter for its Conv-18): a looser tolerance.
-EXPORT_2024 = {3: dict(exporter="dynamo", tolerance=5e-3), 22: dict(size=(48, 48)), 23: dict(size=(48, 48)),
-               24: dict(size=(48, 48), exporter="dynamo")}
+# 1 and 38: 1.1-1.3e-3 from eager on an AVX2-only AMD EPYC (2026-12-02; under 1e-3 on the machines before it): the
+# fp32 kernels' summation order, the same on ONNX Runtime and OpenVINO; their PSNR stays equal to 1e-5 dB.
+EXPORT_2024 = {1: dict(tolerance=2e-3), 3: dict(exporter="dynamo", tolerance=5e-3), 22: dict(size=(48, 48)),
+               23: dict(size=(48, 48)), 24: dict(size=(48, 48), exporter="dynamo"), 38: dict(tolerance=2e-3)}
 
 
 @pytest.mark.parametrize("model_id", sorted(LOADING_2024))
