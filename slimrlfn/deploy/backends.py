@@ -30,26 +30,23 @@ challenge's path). Exported and compiled paths (``compile``, ``onnxruntime``, ``
 ``tensorrt``) are refused with one line when their difference to eager exceeds ``tolerance``.
 The ONNX-based paths use as many threads as PyTorch (``torch.get_num_threads()``); their export is kept by
 :mod:`slimrlfn.deploy.export_cache` (keyed by architecture, weights and code), and OpenVINO keeps its compiled
-model in ``$SLIMRLFN_CACHE_DIR/openvino``, so a second run of the same model skips both (``details``:
+model in ``$SLIMRLFN_CACHE_DIR/openvino`` (:mod:`slimrlfn.deploy.openvino_runtime`), so a second run of the same model skips both (``details``:
 ``export_cache`` hit/miss/off).
 """
 from __future__ import annotations
 
 import copy
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-import numpy as np
 import torch
 from torch import nn
 
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import cache_root
 from slimrlfn.core.optional import is_installed, require_installed, require_module
 from slimrlfn.core.signal_stack import keep_signal_stack
 from slimrlfn.data.sample import example_images
@@ -57,6 +54,7 @@ from slimrlfn.data.tensors import uint8_to_tensor
 from slimrlfn.deploy.export_cache import cached_onnx, load_cached_onnx
 from slimrlfn.deploy.int8 import psnr_drop, quantized_model, refuse_if_drop_exceeds
 from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, max_abs_difference
+from slimrlfn.deploy.openvino_runtime import openvino_core, openvino_run, openvino_settings
 
 __all__ = ["BACKENDS", "CPU_ONLY", "CUDA_ONLY", "EXACT_CHECKED", "PSNR_GATED", "REGISTRY", "Backend", "BackendSpec",
            "available_backends", "build_backend", "difference_to_eager", "refuse_if_inexact", "register",
@@ -175,44 +173,15 @@ def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path,
     return run
 
 
-def _openvino_settings() -> Dict[str, Any]:
-    """Compile settings of the OpenVINO paths: fp32 wherever a layer is not quantized, latency, torch's threads."""
-    return {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_NUM_THREADS": torch.get_num_threads()}
-
-
-def _openvino_core(what: str) -> Tuple[Any, Optional[Path]]:
-    """An ``openvino.Core`` that keeps compiled models in :func:`_openvino_cache_dir` (when it can be written)."""
-    ov = require_module("openvino", what)
-    core = ov.Core()
-    compiled_cache = _openvino_cache_dir()
-    if compiled_cache is not None:  # OpenVINO keeps the compiled blob, keyed by the graph and the settings
-        core.set_property({"CACHE_DIR": str(compiled_cache)})
-    return core, compiled_cache
-
-
-def _openvino_run(compiled: Any) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The callable of a compiled OpenVINO model: (1, 3, H, W) tensor -> float32 tensor (a copy)."""
-    with keep_signal_stack():  # OpenVINO leaves a dangling sigaltstack behind (see slimrlfn.core.signal_stack)
-        request = compiled.create_infer_request()
-    output = compiled.output(0)
-
-    def run(x: torch.Tensor) -> torch.Tensor:
-        with keep_signal_stack():
-            result = request.infer({0: x.detach().cpu().numpy()})[output]
-        return torch.from_numpy(np.array(result, copy=True))
-    return run
-
-
 @register("openvino", device="cpu", packages=("openvino",), onnx_export=True, exact_checked=True)
 def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
                     example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
-    core, compiled_cache = _openvino_core("--backend openvino")
+    core, compiled_cache = openvino_core("--backend openvino")
     with keep_signal_stack():
         compiled, cache_state = load_cached_onnx(
-            model, workdir, lambda path: core.compile_model(str(path), "CPU", _openvino_settings()),
+            model, workdir, lambda path: core.compile_model(str(path), "CPU", openvino_settings()),
             data_range=data_range)
-    run = _openvino_run(compiled)
+    run = openvino_run(compiled)
     run.details = {"export_cache": cache_state, "compiled_cache": compiled_cache is not None}
     return run
 
@@ -220,24 +189,14 @@ def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
 @register("openvino_int8", device="cpu", packages=("openvino", "nncf"), onnx_export=True, psnr_gated=True)
 def _build_openvino_int8(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor],
                          data_range: float = 255.0, calibration: Optional[str] = None) -> Callable:
-    core, _ = _openvino_core("--backend openvino_int8")
+    core, _ = openvino_core("--backend openvino_int8")
     onnx_path, cache_state = cached_onnx(model, workdir, data_range=data_range)
     quantized, details = quantized_model(core, onnx_path, calibration, data_range)
     with keep_signal_stack():
-        compiled = core.compile_model(quantized, "CPU", _openvino_settings())
-    run = _openvino_run(compiled)
+        compiled = core.compile_model(quantized, "CPU", openvino_settings())
+    run = openvino_run(compiled)
     run.details = {"export_cache": cache_state, **details}
     return run
-
-
-def _openvino_cache_dir() -> Optional[Path]:
-    """``$SLIMRLFN_CACHE_DIR/openvino`` (created), or None when it cannot be made."""
-    folder = cache_root() / "openvino"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder if os.access(folder, os.W_OK) else None
-    except OSError:
-        return None
 
 
 @register("fp16", device="cuda")

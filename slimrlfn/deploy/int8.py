@@ -39,6 +39,7 @@ from slimrlfn.core.files import PathLike, cache_root
 from slimrlfn.core.optional import require_module
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import list_images, modcrop, read_image
+from slimrlfn.data.sample import sample_photos
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.metrics.quality import psnr
@@ -67,8 +68,6 @@ def calibration_inputs(folder: Optional[PathLike] = None, data_range: float = 25
             raise UserError(f"--int8_calibration {folder}: expected a folder of HR images")
         photos = [(p.stem, read_image(p)) for p in paths[: max(1, limit // 2)]]
     else:
-        from slimrlfn.data.sample import sample_photos
-
         photos = sample_photos()
     inputs = []
     for _, hr in photos:
