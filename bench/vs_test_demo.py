@@ -159,7 +159,7 @@ class Runs:
 
 
 def _psnr_of(kind: str, work: Path) -> float:
-    path = work / ("official" if kind == "official" else kind) / "results.json"
+    path = work / kind / "results.json"
     entries = json.loads(path.read_text())
     return next(iter(entries.values()))["valid_ave_psnr"]
 

@@ -41,7 +41,7 @@ def cache_dir() -> Path:
 
 def _weights_digest(model: nn.Module) -> str:
     digest = hashlib.sha256()
-    for name, tensor in [*model.state_dict().items()]:
+    for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().to("cpu").contiguous().numpy().tobytes())
     return digest.hexdigest()
