@@ -7,7 +7,7 @@ real photo at 1x3x256x256 and 1x3x339x510; then the mean RGB PSNR (border 4, SR 
 image of Set5 and Set14, and whether the default gate (0.05 dB) accepts the drop. Prints a Markdown table and
 writes ``report.json`` / ``report.md`` atomically to ``--out``.
 
-    python bench/int8_report.py [--models rlfn slimrlfn slimrlfn_prune] [--rounds 10]
+    python bench/int8_report.py [--models rlfn slimrlfn slimrlfn_prune runs/prune_faster/i24e8/final.pth] [--rounds 10]
 """
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.source import model_from_text
 from slimrlfn.core.devices import describe_device
+from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json, atomic_write_text
 from slimrlfn.data.images import modcrop, read_image
 from slimrlfn.data.pairs import find_pairs
@@ -66,7 +67,8 @@ def time_paths(paths: dict, size: tuple, rounds: int, rng: random.Random) -> dic
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["rlfn", "slimrlfn", "slimrlfn_prune"])
+    parser.add_argument("--models", nargs="+", default=["rlfn", "slimrlfn", "slimrlfn_prune"],
+                        help="zoo names or checkpoints (.pth with its config), e.g. bench/prune_faster.py's final.pth")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--calibration", type=Path, default=None,
                         help="folder of HR photos (default: McMaster of ../shared when present, else the sample's)")
@@ -84,7 +86,7 @@ def main(argv=None) -> int:
     begin = time.perf_counter()
     rows = []
     for model_name in args.models:
-        spec = resolve_model(model=model_name)
+        spec = model_from_text(model_name, "--models")
         model = spec.model.eval()
         fp32 = build_backend("openvino", model, CPU)
         int8 = build_backend("openvino_int8", model, CPU, check=False,
@@ -127,4 +129,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except UserError as exc:
+        print(f"int8_report.py: error: {exc}", file=sys.stderr)
+        raise SystemExit(2)

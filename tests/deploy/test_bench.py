@@ -95,7 +95,7 @@ def test_compare_backends_on_an_official_model(official_zoo, tmp_path, isolate):
     assert document["rows"][0]["flops_g"] == pytest.approx(11.2952 * (32 * 32) / (256 * 256), rel=1e-2)  # ESA pooling: not exactly by area
 
 
-def test_command_rejects_bad_sizes_and_backends(capsys):
+def test_command_rejects_bad_sizes_and_backends(capsys, official_zoo):
     assert main(["backends", "--sizes", "big"]) == 2
     assert main(["backends", "--backends", "cuda_graphs", "--device", "cpu", "--models", "slimrlfn"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

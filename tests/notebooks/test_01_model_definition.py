@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebooks.harness import assert_figure, read_json, run_notebook
+from tests.notebooks.harness import assert_figure, read_json
 
 
 @pytest.mark.notebook
-def test_01_model_definition(zoo_env, sample_dir, tmp_path):
-    dirs = run_notebook("01_model_definition.ipynb", tmp_path, data_dir=sample_dir)
+def test_01_model_definition(workbook_01_to_04):
+    dirs = workbook_01_to_04  # 01 run in quick mode by the workbook runner, once for the tests of 01, 03, 04, 05
     summary = read_json(dirs["results"] / "01_model_definition.json")
     counts = {row["model"]: row for row in summary["counts"]}
     assert set(counts) == {"RLFN", "SlimRLFN", "SlimRLFN-prune"}

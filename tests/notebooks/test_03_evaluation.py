@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.notebooks.harness import assert_figure, read_json, run_notebook
+from tests.notebooks.harness import assert_figure, read_json
 
 
 @pytest.mark.notebook
-def test_03_evaluation(zoo_env, sample_dir, tmp_path):
-    dirs = run_notebook("03_evaluation.ipynb", tmp_path, data_dir=sample_dir)
+def test_03_evaluation(workbook_01_to_04):
+    dirs = workbook_01_to_04  # 03 run in quick mode by the workbook runner on the embedded sample
     summary = read_json(dirs["results"] / "03_evaluation.json")
     assert set(summary["psnr"]) == {"RLFN", "SlimRLFN", "SlimRLFN-prune"}
     for value in summary["psnr"].values():

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.notebooks.harness import read_json, run_notebook
+from tests.notebooks.harness import read_json
 
 LABELS = ["RLFN", "SlimRLFN", "SlimRLFN-prune"]
 
 
 @pytest.mark.notebook
-def test_04_quick_mode_writes_both_tables(zoo_env, tmp_path):
-    dirs = run_notebook("04_warmup_timing_study.ipynb", tmp_path)  # writes the sample into tmp_path/data itself
+def test_04_quick_mode_writes_both_tables(workbook_01_to_04):
+    dirs = workbook_01_to_04  # 04 run in quick mode by the workbook runner on the embedded sample
     results, figures = dirs["results"], dirs["figures"]
     summary = read_json(results / "04_warmup_timing_study.json")
     assert summary["mode"] == "quick" and summary["runs"] == {"separate": 3, "consecutive": 3}

@@ -8,32 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebooks.harness import NOTEBOOKS, assert_figure, read_json, run_notebook, zoo_folder
+from tests.notebooks.harness import NOTEBOOKS, assert_figure, read_json, run_notebook
 
 LABELS = ["RLFN", "SlimRLFN", "SlimRLFN-prune"]
 FIGURES = ("05_tradeoff", "05_pruning_trajectory", "05_latency_traces", "05_cold_vs_warm", "05_sr_crops")
-
-
-@pytest.fixture(scope="module")
-def workbook_01_to_04(tmp_path_factory):
-    """Notebooks 01, 02, 03 and 04 in quick mode on the embedded sample, as ``slimrlfn workbook`` runs them."""
-    from slimrlfn.data.sample import make_sample
-    from slimrlfn.workbook import run_workbook
-
-    zoo = zoo_folder()
-    root = tmp_path_factory.mktemp("workbook")
-    make_sample(root / "data", progress=False)
-    with pytest.MonkeyPatch.context() as patch:  # the kernels run in notebooks/: point them at the checkpoints
-        patch.setenv("SLIMRLFN_MODEL_ZOO", str(zoo))
-        patch.setenv("SLIMRLFN_OFFLINE", "1")
-        summary = run_workbook(mode="quick", data_dir=root / "data", device="cpu", only=["01_", "02_", "03_", "04_"],
-                               out_dir=root / "run", figures_dir=root / "figures",
-                               notebooks_dir=NOTEBOOKS)
-    statuses = {row["notebook"]: row["status"] for row in summary["notebooks"]}
-    assert list(statuses) == ["01_model_definition.ipynb", "02_iterative_pruning.ipynb", "03_evaluation.ipynb",
-                              "04_warmup_timing_study.ipynb"]
-    assert set(statuses.values()) == {"ok"}, summary["notebooks"]
-    return {"data": root / "data", "results": root / "run" / "results", "figures": root / "figures"}
 
 
 @pytest.mark.notebook

@@ -1,0 +1,78 @@
+"""bench/prune_faster.py: the scopes and steps a candidate shape needs, the verdict, the report table, bad folders."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "prune_faster.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("prune_faster", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scopes_and_steps_follow_the_shape(bench):
+    assert bench.scope_of(bench.CANDIDATES["i24"]) == ["inner"]
+    assert bench.scope_of(bench.CANDIDATES["i24e8"]) == ["inner", "esa"]
+    assert bench.scope_of(bench.CANDIDATES["f24e8"]) == ["inner", "esa", "feature"]
+    assert bench.steps_needed(bench.CANDIDATES["i24e8"], 4) == 2  # 30 -> 24 inner and 16 -> 8 ESA, 4 a step
+    assert bench.steps_needed(bench.CANDIDATES["i16"], 4) == 4
+    with pytest.raises(ValueError):
+        bench.steps_needed(bench.CANDIDATES["f32"], 4)  # wider than SlimRLFN: pruning cannot reach it
+
+
+def _timing(ratios):
+    rows = []
+    for label, (r256, r339) in ratios.items():
+        for size, ratio in (((256, 256), r256), ((339, 510), r339)):
+            rows.append({"label": label, "size": list(size), "median_ms": 100 * ratio, "resolved": "channels_last",
+                         "times_ms": [1.0, 1.0], "vs_reference": {"ratio": ratio, "ci": [ratio - 0.01, ratio + 0.01]}})
+    return {"threads": 2, "load_average": [0.5, 0.6], "peak": {"gflops": 100.0}, "rows": rows}
+
+
+def test_a_candidate_meets_only_when_speed_psnr_and_budget_all_do(bench):
+    trained = {"fast_sharp": {"finetune_minutes": 40.0}, "fast_blurry": {"finetune_minutes": 40.0},
+               "slow_sharp": {"finetune_minutes": 40.0}, "overtrained": {"finetune_minutes": 61.0}}
+    scores = {"fast_sharp": {"Set5": 30.03, "Set14": 26.77}, "fast_blurry": {"Set5": 30.03, "Set14": 26.70},
+              "slow_sharp": {"Set5": 30.05, "Set14": 26.78}, "overtrained": {"Set5": 30.05, "Set14": 26.78}}
+    timed = _timing({"fast_sharp": (0.80, 0.84), "fast_blurry": (0.70, 0.70), "slow_sharp": (0.80, 0.86),
+                     "overtrained": (0.8, 0.8), "SlimRLFN-prune": (1.0, 1.0)})
+    verdict = bench.verdicts(trained, scores, timed)
+    assert {name: v["met"] for name, v in verdict.items()} == {
+        "fast_sharp": True, "fast_blurry": False, "slow_sharp": False, "overtrained": False}
+    assert not verdict["slow_sharp"]["speed_met"] and not verdict["fast_blurry"]["psnr_met"]
+    assert not verdict["overtrained"]["finetune_met"]
+
+
+def test_the_report_table_has_a_row_per_model_with_its_verdict(bench, tmp_path):
+    timed = _timing({"SlimRLFN": (1.01, 1.0), "SlimRLFN-prune": (1.0, 1.0), "i24e8": (0.8, 0.9)})
+    scores = {"SlimRLFN": {"Set5": 30.068, "Set14": 26.78}, "SlimRLFN-prune": {"Set5": 30.046, "Set14": 26.771},
+              "i24e8": {"Set5": 30.03, "Set14": 26.77}}
+    trained = {"i24e8": {"finetune_minutes": 40.0}}
+    report = {"device": {"device_name": "Test CPU"}, "timing": timed, "quality": scores, "trained": trained,
+              "counts": {"SlimRLFN": {"params_m": 0.2078, "flops_g": 11.991}, "i24e8": {"params_m": 0.147, "flops_g": 9.185}},
+              "verdicts": bench.verdicts(trained, scores, timed)}
+    table = bench.markdown(report)
+    assert "| i24e8 | 0.1470 | 9.185 | 80.0 / 0.800 [0.790, 0.810] | 90.0 / 0.900 [0.890, 0.910] | 30.030 | 26.770 | 40.0 " \
+           "| not met: speed |" in table
+    assert "| SlimRLFN-prune | nan | nan |" in table and table.count("| official |") == 2
+    bench.frontier_figure(report, tmp_path / "frontier.png")
+    assert (tmp_path / "frontier.png").stat().st_size > 1000
+
+
+def test_a_missing_folder_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "photos").mkdir()
+    result = subprocess.run([sys.executable, str(BENCH), "--hr_dir", str(tmp_path / "photos"), "--set5",
+                             str(tmp_path / "photos"), "--set14", str(tmp_path / "nowhere"), "--out_dir",
+                             str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"--set14 {tmp_path / 'nowhere'}: no such folder")
+    assert not (tmp_path / "out").exists()
