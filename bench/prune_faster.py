@@ -94,9 +94,9 @@ def steps_needed(config: Dict[str, Any], per_step: int) -> int:
     """Pruning steps of ``per_step`` channels per unit from the official SlimRLFN to ``config``; ValueError when a
     width would grow (a survey-only shape such as ``f32``)."""
     start, target = unit_widths(ZOO["slimrlfn"].config), unit_widths(config)
-    grown = [u for u in start if target[u] > start[u]]
-    if grown:
-        raise ValueError(f"{grown[0]} would grow from {start[grown[0]]} to {target[grown[0]]} channels: "
+    if not reachable(config):
+        grown = next(u for u in start if target[u] > start[u])
+        raise ValueError(f"{grown} would grow from {start[grown]} to {target[grown]} channels: "
                          f"pruning cannot reach that shape (time it in the survey only)")
     return max(math.ceil((start[u] - target[u]) / per_step) for u in start)
 
@@ -152,10 +152,16 @@ def train(name: str, args, log) -> Dict[str, Any]:
             "minutes_this_call": (time.perf_counter() - begin) / 60.0}
 
 
-def quality(trained: Dict[str, Dict[str, Any]], args, log) -> Dict[str, Any]:
+def official_and_trained(trained: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """``{label: model}``: the official SlimRLFN and SlimRLFN-prune, then every trained candidate's final checkpoint."""
     models = {label: load_zoo_model(name)[0] for label, name in OFFICIAL.items()}
     for name, row in trained.items():
         models[name], _ = load_checkpoint(row["checkpoint"])
+    return models
+
+
+def quality(trained: Dict[str, Dict[str, Any]], args, log) -> Dict[str, Any]:
+    models = official_and_trained(trained)
     sets = {"Set5": find_pairs(args.set5, "valid", flag="--set5"), "Set14": find_pairs(args.set14, "valid", flag="--set14")}
     result: Dict[str, Any] = {}
     with torch.no_grad():
@@ -170,9 +176,7 @@ def quality(trained: Dict[str, Dict[str, Any]], args, log) -> Dict[str, Any]:
 
 
 def timing(trained: Dict[str, Dict[str, Any]], args, log) -> Dict[str, Any]:
-    models = {label: load_zoo_model(name)[0] for label, name in OFFICIAL.items()}
-    for name, row in trained.items():
-        models[name], _ = load_checkpoint(row["checkpoint"])
+    models = official_and_trained(trained)
     return time_side_by_side(models, REFERENCE, SIZES, rounds=args.rounds, progress=False, log=log)
 
 
