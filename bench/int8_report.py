@@ -8,6 +8,9 @@ image of Set5 and Set14, and whether the default gate (0.05 dB) accepts the drop
 writes ``report.json`` / ``report.md`` atomically to ``--out``.
 
     python bench/int8_report.py [--models rlfn slimrlfn slimrlfn_prune runs/prune_faster/i24e8/final.pth] [--rounds 10]
+
+``--int8_models DIR|- ...`` (one per model): the int8 path of that model is the IR of a finished ``slimrlfn qat``
+run in DIR (quantization-aware) instead of post-training quantization (``-``).
 """
 from __future__ import annotations
 
@@ -69,6 +72,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["rlfn", "slimrlfn", "slimrlfn_prune"],
                         help="zoo names or checkpoints (.pth with its config), e.g. bench/prune_faster.py's final.pth")
+    parser.add_argument("--int8_models", nargs="+", default=None,
+                        help="per model: a finished `slimrlfn qat` folder, or - for post-training quantization")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--calibration", type=Path, default=None,
                         help="folder of HR photos (default: McMaster of ../shared when present, else the sample's)")
@@ -82,16 +87,23 @@ def main(argv=None) -> int:
     calibration = args.calibration
     if calibration is None and (SHARED / "datasets" / "McMaster").is_dir():
         calibration = SHARED / "datasets" / "McMaster"
+    qat_dirs = args.int8_models or ["-"] * len(args.models)
+    if len(qat_dirs) != len(args.models):
+        print(f"int8_report.py: error: --int8_models: expected {len(args.models)} values (one per model), "
+              f"got {len(qat_dirs)}", file=sys.stderr)
+        return 2
     rng = random.Random(0)
     begin = time.perf_counter()
     rows = []
-    for model_name in args.models:
+    for model_name, qat_dir in zip(args.models, qat_dirs):
         spec = model_from_text(model_name, "--models")
         model = spec.model.eval()
         fp32 = build_backend("openvino", model, CPU)
         int8 = build_backend("openvino_int8", model, CPU, check=False,
-                             calibration=None if calibration is None else str(calibration))
-        row = {"model": model_name, "quantize_s": int8.details.get("quantize_s"),
+                             calibration=None if calibration is None else str(calibration),
+                             int8_model=None if qat_dir == "-" else qat_dir)
+        row = {"model": model_name, "int8": "PTQ" if qat_dir == "-" else f"QAT {qat_dir}",
+               "quantize_s": int8.details.get("quantize_s"),
                "int8_cache": int8.details.get("int8_cache"), "speed": {}, "psnr": {}}
         for size in SIZES:
             timing = time_paths({"openvino": fp32, "openvino_int8": int8}, size, args.rounds, rng)
@@ -110,14 +122,14 @@ def main(argv=None) -> int:
               "calibration": str(calibration) if calibration else "embedded sample photos", "rows": rows,
               "gate_db": DEFAULT_MAX_DROP_DB, "minutes": (time.perf_counter() - begin) / 60,
               "load": os.getloadavg()}
-    lines = ["# int8 (NNCF post-training) against fp32 OpenVINO", "",
+    lines = ["# int8 (NNCF post-training, or quantization-aware where named) against fp32 OpenVINO", "",
              f"{device.get('device_name')}, {report['threads']} threads, {args.rounds} interleaved rounds, calibration: "
              f"{report['calibration']}, {report['minutes']:.1f} min, load {report['load'][0]:.2f}.", "",
              "| model | fp32 / int8 ms, 256x256 | speed-up | fp32 / int8 ms, 339x510 | speed-up | Set5 drop dB | "
              "Set14 drop dB | gate 0.05 dB |", "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         a, b = row["speed"]["256x256"], row["speed"]["339x510"]
-        lines.append(f"| {row['model']} | {a['openvino']['median_ms']:.1f} / {a['openvino_int8']['median_ms']:.1f} | "
+        lines.append(f"| {row['model']} ({row['int8']}) | {a['openvino']['median_ms']:.1f} / {a['openvino_int8']['median_ms']:.1f} | "
                      f"{a['speedup']:.2f}x | {b['openvino']['median_ms']:.1f} / {b['openvino_int8']['median_ms']:.1f} | "
                      f"{b['speedup']:.2f}x | {row['psnr']['Set5']['drop_db']:.3f} | {row['psnr']['Set14']['drop_db']:.3f} | "
                      f"{'accepted' if row['gate_accepts'] else 'refused'} |")

@@ -75,6 +75,11 @@ def _backends() -> Command:
     return command.add_backends_arguments, command.run_backends
 
 
+def _qat() -> Command:
+    from slimrlfn.quantize import command
+    return command.add_arguments, command.run_from_args
+
+
 def _field() -> Command:
     from slimrlfn.field import command
     return command.add_arguments, command.run_from_args
@@ -104,6 +109,8 @@ COMMANDS: Dict[str, Tuple[str, Callable[[], Command]]] = {
     "export": ("ONNX export (opset 17+, dynamic H/W), checked against eager on real images", _export),
     "backends": ("inference paths side by side: time, cold call, GFLOP/s, share of the matmul peak, "
                  "difference to eager", _backends),
+    "qat": ("quantization-aware int8 fine-tuning (NNCF) to an OpenVINO IR for --backend openvino_int8 --int8_model",
+            _qat),
     "factsheet": ("NTIRE factsheet set: LaTeX/Markdown/CSV tables and 05_* figures from the results of "
                   "notebooks 01-04", _factsheet),
     "field": ("the field study: every entry of a challenge repository timed cold (official) and warm, ranked "

@@ -42,11 +42,12 @@ _PRUNE = ("prune --model {ckpt} --max_steps 1 --finetune_iterations 2 --batch_si
 _TRAIN = "train --hr_dir {hr} --val_dir {pairs} --iterations 2 --batch_size 1 --lr_patch 16 --teacher none --no_progress"
 _EXPORT = "export --checkpoint {ckpt} --check_data {pairs} --check_images 1"
 _BACKENDS = "backends --models {ckpt} --sizes 16x16 --backends eager --rounds 1 --in_process"
+_QAT = "qat --checkpoint {ckpt} --hr_dir {hr} --iterations 2 --batch_size 1 --lr_patch 16"
 _FIELD = "field --models {ckpt} --data_dir {pairs} --runs 1 --valid_only --micro_iters 0"
 
 # 1. outputs that cannot be written: a file where a folder is meant (or the reverse), a folder under a file,
 #    an immutable folder
-for _flag, _base in [("--save_dir", _EVAL), ("--out_dir", _PRUNE), ("--out_dir", _TRAIN),
+for _flag, _base in [("--save_dir", _EVAL), ("--out", _QAT), ("--out_dir", _PRUNE), ("--out_dir", _TRAIN),
                      ("--out_dir", "data pairs --hr_dir {hr}"), ("--out_dir", "data sample"),
                      ("--out_dir", "factsheet --results_dir {results}"),
                      ("--figures_dir", "factsheet --results_dir {results}"),
@@ -75,6 +76,14 @@ _case("time-wrong-architecture", f"{_TIME} --out {{out}}/t.json".replace("{ckpt}
 _case("time-nan-weights", f"{_TIME} --out {{out}}/t.json".replace("{ckpt}", "{nan_ckpt}"), "nan.pth", "NaN")
 _case("time-images-too-small", f"{_TIME} --out {{out}}/t.json".replace("{pairs}", "{small_pairs}"), "sx4.png", "smaller")
 _case("time-missing-data", f"{_TIME} --out {{out}}/t.json".replace("{pairs}", "{out}/nowhere"), "--data_dir")
+_case("qat-empty-hr-dir", f"{_QAT} --out {{out}}/q".replace("{hr}", "{empty}"), "--hr_dir")
+_case("qat-corrupt-hr-dir", f"{_QAT} --out {{out}}/q".replace("{hr}", "{corrupt_hr}"), "bad.png")
+_case("qat-missing-hr-dir", f"{_QAT} --out {{out}}/q".replace("{hr}", "{out}/nowhere"), "--hr_dir")
+_case("qat-missing-val-dir", f"{_QAT} --out {{out}}/q --val_dir {{out}}/nowhere", "nowhere")
+_case("qat-iterations-0", f"{_QAT} --out {{out}}/q --iterations 0", "--iterations")
+_case("eval-int8-model-without-int8", f"{_EVAL} --save_dir {{out}}/r --int8_model {{folder}}", "--int8_model")
+_case("eval-int8-model-missing", f"{_EVAL} --save_dir {{out}}/r --backend openvino_int8 --int8_model {{out}}/none",
+      "--int8_model")
 _case("prune-empty-hr-dir", f"{_PRUNE} --out_dir {{out}}/p".replace("{hr}", "{empty}"), "--hr_dir")
 _case("prune-corrupt-hr-dir", f"{_PRUNE} --out_dir {{out}}/p".replace("{hr}", "{corrupt_hr}"), "bad.png")
 _case("prune-missing-val-dir", f"{_PRUNE} --out_dir {{out}}/p".replace("--val_dir {pairs}", "--val_dir {out}/nowhere"),
@@ -225,7 +234,7 @@ def test_every_writing_sub_command_is_in_the_sweep():
     """A new sub-command that writes must join the table."""
     swept = {argv[0] + (f" {argv[1]}" if argv[0] == "data" else "") for _, argv, _ in CASES}
     assert swept >= {"eval", "time", "train", "prune", "profile", "data pairs", "data sample", "export", "backends",
-                     "factsheet", "field", "workbook"}
+                     "factsheet", "field", "workbook", "qat"}
 
 
 def test_malicious_pickle_fixture_really_is_one(bench):

@@ -17,7 +17,7 @@ LAYERS = (
     ("metrics",),
     ("data",),
     ("deploy", "train"),
-    ("evaluate", "prune", "timing"),
+    ("evaluate", "prune", "quantize", "timing"),
     ("figures",),
     ("factsheet",),
     ("field",),

@@ -52,7 +52,7 @@ from slimrlfn.core.signal_stack import keep_signal_stack
 from slimrlfn.data.sample import example_images
 from slimrlfn.data.tensors import uint8_to_tensor
 from slimrlfn.deploy.export_cache import cached_onnx, load_cached_onnx
-from slimrlfn.deploy.int8 import psnr_drop, quantized_model, refuse_if_drop_exceeds
+from slimrlfn.deploy.int8 import psnr_drop, qat_model, quantized_model, refuse_if_drop_exceeds
 from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, max_abs_difference
 from slimrlfn.deploy.openvino_runtime import openvino_core, openvino_run, openvino_settings
 
@@ -74,7 +74,8 @@ class BackendSpec:
     order); ``onnx_export``: it runs the ONNX export (needs ``onnx``, uses torch's thread count);
     ``exact_checked``: exported or compiled, so it is run once in the set-up and refused when it is
     off eager by more than the tolerance; ``needs_example``: its builder needs an example input;
-    ``psnr_gated``: lossy (int8), so held to a PSNR drop on check pairs instead (its builder takes ``calibration``).
+    ``psnr_gated``: lossy (int8), so held to a PSNR drop on check pairs instead (its builder takes ``calibration``
+    and ``int8_model``, the folder of a ``slimrlfn qat`` run whose IR replaces post-training quantization).
     """
 
     name: str
@@ -188,10 +189,15 @@ def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
 
 @register("openvino_int8", device="cpu", packages=("openvino", "nncf"), onnx_export=True, psnr_gated=True)
 def _build_openvino_int8(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor],
-                         data_range: float = 255.0, calibration: Optional[str] = None) -> Callable:
+                         data_range: float = 255.0, calibration: Optional[str] = None,
+                         int8_model: Optional[str] = None) -> Callable:
     core, _ = openvino_core("--backend openvino_int8")
-    onnx_path, cache_state = cached_onnx(model, workdir, data_range=data_range)
-    quantized, details = quantized_model(core, onnx_path, calibration, data_range)
+    if int8_model is not None:  # the IR of a quantization-aware fine-tune (slimrlfn qat)
+        quantized, details = qat_model(core, int8_model, model)
+        cache_state = "not used"
+    else:
+        onnx_path, cache_state = cached_onnx(model, workdir, data_range=data_range)
+        quantized, details = quantized_model(core, onnx_path, calibration, data_range)
     with keep_signal_stack():
         compiled = core.compile_model(quantized, "CPU", openvino_settings())
     run = openvino_run(compiled)
@@ -326,7 +332,7 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
                   tolerance: Optional[float] = None, check: bool = True, measure_all: bool = False,
                   data_range: float = 255.0, lr_pixels: Optional[int] = None,
                   check_pairs: Optional[List[Dict[str, Any]]] = None, max_psnr_drop_db: Optional[float] = None,
-                  calibration: Optional[str] = None) -> Backend:
+                  calibration: Optional[str] = None, int8_model: Optional[str] = None) -> Backend:
     """Build backend ``name`` (or ``auto``) for a copy of ``model`` on ``device`` (the model is not changed).
 
     ``setup_s`` is the export/compile/build time. With ``check``, an exported or compiled path
@@ -351,7 +357,8 @@ def build_backend(name: str, model: nn.Module, device: torch.device, example: Op
             reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             backend.details["auto_fallback"] = f"{resolved}: {reason}"
             return backend
-    gate = {"check_pairs": check_pairs, "max_psnr_drop_db": max_psnr_drop_db, "calibration": calibration}
+    gate = {"check_pairs": check_pairs, "max_psnr_drop_db": max_psnr_drop_db, "calibration": calibration,
+            "int8_model": int8_model}
     return _build(resolved, name, model, device, example, tolerance, check, measure_all, data_range, gate)
 
 
@@ -369,7 +376,7 @@ def _build(resolved: str, name: str, model: nn.Module, device: torch.device, exa
     begin = time.perf_counter()
     details: Dict[str, Any] = {"threads": torch.get_num_threads()} if spec.onnx_export else {}
     with torch.no_grad(), tempfile.TemporaryDirectory(prefix="slimrlfn-backend-") as workdir:
-        options = {"calibration": gate.get("calibration")} if spec.psnr_gated else {}
+        options = {key: gate.get(key) for key in ("calibration", "int8_model")} if spec.psnr_gated else {}
         run = spec.build(model, device, Path(workdir), None if example is None else example.to(device), data_range,
                          **options)
         details.update(getattr(run, "details", {}))

@@ -31,7 +31,7 @@ from slimrlfn.deploy import onnx as _onnx
 from slimrlfn.deploy.onnx import MIN_OPSET, onnx_to_file
 from slimrlfn.metrics.counts_cache import package_version, structure_lines
 
-__all__ = ["cache_dir", "cached_onnx", "export_digest", "load_cached_onnx"]
+__all__ = ["cache_dir", "cached_onnx", "export_digest", "load_cached_onnx", "weights_digest"]
 
 
 def cache_dir() -> Path:
@@ -39,7 +39,8 @@ def cache_dir() -> Path:
     return cache_root() / "onnx"
 
 
-def _weights_digest(model: nn.Module) -> str:
+def weights_digest(model: nn.Module) -> str:
+    """A hex SHA-256 of every parameter's and buffer's name and values (the architecture is not in it)."""
     digest = hashlib.sha256()
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
@@ -53,7 +54,7 @@ def export_digest(model: nn.Module, opset: int = MIN_OPSET, example_hw: Sequence
     source = Path(sys.modules[_onnx.__name__].__file__).read_bytes()
     settings = f"opset={opset}|hw={tuple(example_hw) if static else 'dynamic'}|range={data_range!r}|{exporter}"
     parts = [settings, hashlib.sha256(source).hexdigest(), *(f"{p}={package_version(p)}" for p in ("torch", "onnx")),
-             *structure_lines(model), _weights_digest(model)]
+             *structure_lines(model), weights_digest(model)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -20,10 +20,16 @@ int8 is lossy, so it is not held to the 1e-3 exactness gate of the exported path
 int8 path on check pairs, and :func:`refuse_if_drop_exceeds` refuses with the measured drop above the gate (default
 :data:`DEFAULT_MAX_DROP_DB` = 0.05 dB). Post-training quantization alone measured drops of 0.3-0.8 dB on the official
 models, so at the default gate it is refused; a larger gate (``--int8_max_drop 1``) accepts it knowingly.
+
+Quantization-aware fine-tuning (``slimrlfn qat``, :mod:`slimrlfn.quantize`) is the other source of the int8 graph:
+its folder (``--int8_model``) holds the OpenVINO IR it exported (:data:`QAT_IR`) and a record (:data:`QAT_RECORD`)
+naming the weights digest of the fp32 model it started from; :func:`qat_model` reads that IR instead of quantizing,
+after checking that the model being evaluated is that fp32 model, so that the gate measures the drop against it.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -41,17 +47,21 @@ from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import list_images, modcrop, read_image
 from slimrlfn.data.sample import sample_photos
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.deploy.export_cache import weights_digest
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.metrics.quality import psnr
 
-__all__ = ["DEFAULT_MAX_DROP_DB", "QUANTIZATION_SETTINGS", "calibration_inputs", "psnr_drop", "quantize_openvino",
-           "quantized_model", "refuse_if_drop_exceeds"]
+__all__ = ["DEFAULT_MAX_DROP_DB", "QAT_IR", "QAT_RECORD", "QUANTIZATION_SETTINGS", "calibration_inputs", "psnr_drop",
+           "qat_model", "quantization_options", "quantize_openvino", "quantized_model", "refuse_if_drop_exceeds"]
 
 #: The default PSNR gate of the int8 path: largest accepted drop against eager fp32, dB.
 DEFAULT_MAX_DROP_DB = 0.05
 #: What :func:`quantize_openvino` uses (part of the cache key).
 QUANTIZATION_SETTINGS = "preset=MIXED|model_type=TRANSFORMER|fp32=first,last conv|overflow_fix=ENABLE"
 _MIN_SIDE = 32  # LR pixels: smaller calibration images are skipped
+#: The int8 OpenVINO IR in a QAT folder (with its ``.bin``), and the record written after it.
+QAT_IR = "model_int8.xml"
+QAT_RECORD = "int8.json"
 
 
 def calibration_inputs(folder: Optional[PathLike] = None, data_range: float = 255.0, scale: int = 4,
@@ -82,6 +92,18 @@ def calibration_inputs(folder: Optional[PathLike] = None, data_range: float = 25
     return inputs[:limit]
 
 
+def quantization_options(nncf: Any, convolutions: Sequence[str], overflow_fix: bool = True) -> Dict[str, Any]:
+    """The keyword arguments of ``nncf.quantize`` for :data:`QUANTIZATION_SETTINGS`, given the node names of the
+    model's convolutions in graph order (the first and the last are kept in fp32). The same for the OpenVINO
+    graph (post-training) and the PyTorch model (:mod:`slimrlfn.quantize`, quantization-aware, which keeps 8-bit
+    weights: ``overflow_fix=False``, measured 0.32 against 0.57 dB lost on Set5 by SlimRLFN's starting point)."""
+    keep = [convolutions[0], convolutions[-1]] if convolutions else []
+    fix = nncf.OverflowFix.ENABLE if overflow_fix else nncf.OverflowFix.DISABLE
+    return {"preset": nncf.QuantizationPreset.MIXED, "model_type": nncf.ModelType.TRANSFORMER,
+            "ignored_scope": nncf.IgnoredScope(names=keep),
+            "advanced_parameters": nncf.AdvancedQuantizationParameters(overflow_fix=fix)}
+
+
 def quantize_openvino(ov_model: Any, inputs: Sequence[np.ndarray]) -> Any:
     """``nncf.quantize`` of an OpenVINO model (input 0: (1, 3, H, W) float32) on ``inputs``, with
     :data:`QUANTIZATION_SETTINGS`; returns the quantized OpenVINO model."""
@@ -90,11 +112,37 @@ def quantize_openvino(ov_model: Any, inputs: Sequence[np.ndarray]) -> Any:
 
     nncf.set_log_level(logging.ERROR)
     convs = [op.get_friendly_name() for op in ov_model.get_ordered_ops() if op.get_type_name() == "Convolution"]
-    keep = [convs[0], convs[-1]] if convs else []
-    advanced = nncf.AdvancedQuantizationParameters(overflow_fix=nncf.OverflowFix.ENABLE)
-    return nncf.quantize(ov_model, nncf.Dataset(list(inputs)), preset=nncf.QuantizationPreset.MIXED,
-                         model_type=nncf.ModelType.TRANSFORMER, subset_size=len(inputs),
-                         ignored_scope=nncf.IgnoredScope(names=keep), advanced_parameters=advanced)
+    return nncf.quantize(ov_model, nncf.Dataset(list(inputs)), subset_size=len(inputs),
+                         **quantization_options(nncf, convs))
+
+
+def qat_model(core: Any, folder: PathLike, model: nn.Module) -> tuple:
+    """The int8 OpenVINO model a finished ``slimrlfn qat`` run wrote to ``folder``: ``(model, details)``.
+
+    UserError (one line, naming ``--int8_model``) when the folder holds no finished run, or when ``model`` is not
+    the fp32 model that run started from (another weights digest): the gate's drop is measured against ``model``.
+    """
+    folder = Path(folder)
+    record_path, xml = folder / QAT_RECORD, folder / QAT_IR
+    if not (record_path.is_file() and xml.is_file() and xml.with_suffix(".bin").is_file()):
+        raise UserError(f"--int8_model {folder}: expected the folder of a finished `slimrlfn qat` run "
+                        f"({QAT_RECORD}, {QAT_IR} and its .bin)")
+    try:
+        record = json.loads(record_path.read_text())
+        source = record["source_digest"]
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"--int8_model {record_path}: not a QAT record (expected JSON with source_digest)") from None
+    digest = weights_digest(model)
+    if digest != source:
+        raise UserError(f"--int8_model {folder}: made from another fp32 model (weights {source[:12]}, this model "
+                        f"{digest[:12]}); pass the model that `slimrlfn qat` started from")
+    try:
+        ov_model = core.read_model(str(xml))
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"--int8_model {xml}: OpenVINO cannot read it ({first})") from None
+    return ov_model, {"int8_model": str(folder), "quantization": f"QAT: {record.get('quantization', '')}",
+                      "qat_iterations": record.get("iterations"), "int8_cache": "qat"}
 
 
 def _calibration_identity(folder: Optional[PathLike]) -> str:

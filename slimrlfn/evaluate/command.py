@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--int8_calibration", default=None,
                         help="folder of HR photos to calibrate --backend openvino_int8 on (default: the embedded "
                              "sample's six photos)")
+    parser.add_argument("--int8_model", default=None,
+                        help="folder of a finished `slimrlfn qat` run of this model: --backend openvino_int8 runs its "
+                             "int8 IR (quantization-aware) instead of post-training quantization")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of the same name")
     parser.add_argument("--no_images", action="store_true", help="do not write SR PNGs")
     parser.add_argument("--recount", action="store_true",
@@ -54,13 +57,17 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
         raise UserError(f"--int8_max_drop {args.int8_max_drop}: expected a drop in dB, 0 or more")
     if args.int8_calibration is not None and not Path(args.int8_calibration).is_dir():
         raise UserError(f"--int8_calibration {args.int8_calibration}: expected a folder of HR images")
+    if args.int8_model is not None and args.backend != "openvino_int8":
+        raise UserError(f"--int8_model {args.int8_model}: only with --backend openvino_int8 (got {args.backend})")
+    if args.int8_model is not None and not Path(args.int8_model).is_dir():
+        raise UserError(f"--int8_model {args.int8_model}: expected the folder of a finished `slimrlfn qat` run")
     spec = model_from_args(args)
     if args.tile is not None and args.tile < spec.min_size:
         raise UserError(f"--tile {args.tile}: expected at least {spec.min_size} LR pixels")
     entry = evaluate(spec, args.data_dir, args.save_dir, args.include_test, args.device, args.tile,
                      args.ssim, args.overwrite, save_images=not args.no_images, backend=args.backend,
                      tolerance=args.tolerance, recount=args.recount, int8_max_drop=args.int8_max_drop,
-                     int8_calibration=args.int8_calibration)
+                     int8_calibration=args.int8_calibration, int8_model=args.int8_model)
     print(format_results_table(load_results(args.save_dir)), end="")
     backend = entry["backend_info"]
     print(f"{spec.result_name}: valid PSNR {entry['valid_ave_psnr']:.3f} dB on "

@@ -174,6 +174,7 @@ def evaluate(
     recount: bool = False,
     int8_max_drop: Optional[float] = None,
     int8_calibration: Optional[PathLike] = None,
+    int8_model: Optional[PathLike] = None,
 ) -> Dict[str, Any]:
     """Evaluate ``spec`` on the valid (and test) split of ``data_dir``; merge into ``save_dir``.
 
@@ -188,7 +189,8 @@ def evaluate(
 
     A lossy path (``openvino_int8``) is held instead to its PSNR drop against eager fp32 on the centre crops of the
     first :data:`GATE_PAIRS` pairs (refused above ``int8_max_drop`` dB, default 0.05); ``int8_calibration``: a folder
-    of HR photos to calibrate it on (default the embedded sample's).
+    of HR photos to calibrate it on (default the embedded sample's); ``int8_model``: the folder of a ``slimrlfn qat``
+    run of this model, whose quantization-aware int8 IR is run instead of post-training quantization.
 
     The counts (params, FLOPs, activations, convs) come from the counts cache when the same architecture was
     counted before (``recount``: count afresh); ``counts_cache`` in the entry says which.
@@ -219,7 +221,8 @@ def evaluate(
     runner = build_backend(backend, model, torch_device, example=example, tolerance=tolerance,
                            data_range=spec.data_range, lr_pixels=lr_pixels, check_pairs=check_pairs,
                            max_psnr_drop_db=int8_max_drop,
-                           calibration=None if int8_calibration is None else str(int8_calibration))
+                           calibration=None if int8_calibration is None else str(int8_calibration),
+                           int8_model=None if int8_model is None else str(int8_model))
     del first_lr, example
     reset_peak_memory(torch_device)
     entry: Dict[str, Any] = {}

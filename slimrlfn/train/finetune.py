@@ -67,7 +67,8 @@ def finetune(
     step = TrainStep(model, optimizer, loss_fn, device, teacher=teacher if distill_weight else None)
     model.train(not inference_mode)
     for param in model.parameters():  # a loaded entry comes with requires_grad off
-        param.requires_grad_(True)
+        if param.is_floating_point():  # NNCF's quantizers also hold integer parameters (bit widths)
+            param.requires_grad_(True)
     losses: List[float] = []
     begin = time.perf_counter()
     done = 0
