@@ -82,10 +82,10 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
         torch.set_num_threads(args.threads)
     settings = QatSettings(args.iterations, args.minutes, args.lr, args.batch_size, args.lr_patch,
                            args.distill_weight, args.seed, args.save_every)
-    for folder in args.val_dir:
-        find_pairs(folder, "valid", 4)  # a bad folder fails before the fine-tune
     spec = model_from_args(args)
     spec.model.cpu().eval()
+    for folder in args.val_dir:
+        find_pairs(folder, "valid", spec.scale)  # a bad folder fails before the fine-tune
     record = run_qat(spec.model, args.hr_dir, args.out, settings, args.calibration, spec.result_name,
                      spec.data_range)
     print(f"{args.out}: {record['iterations']} QAT iterations in {record['seconds'] / 60:.1f} min "

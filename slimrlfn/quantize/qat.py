@@ -157,8 +157,8 @@ def qat_record(out_dir: PathLike) -> Optional[Dict[str, Any]]:
 
 
 def _check_resume(out: Path, run: Dict[str, Any], settings: QatSettings, digest: str) -> None:
-    theirs = {**run.get("settings", {})}
-    differ = sorted(k for k in set(theirs) | set(settings.identity()) if theirs.get(k) != settings.identity().get(k))
+    theirs, ours = run.get("settings", {}), settings.identity()
+    differ = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
     if differ:
         raise UserError(f"--out {out}: holds a QAT run with other settings ({', '.join(differ)}); "
                         f"use another --out or the same settings to resume it")
