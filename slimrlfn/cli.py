@@ -80,6 +80,11 @@ def _qat() -> Command:
     return command.add_arguments, command.run_from_args
 
 
+def _int8_sensitivity() -> Command:
+    from slimrlfn.quantize import sensitivity_command
+    return sensitivity_command.add_arguments, sensitivity_command.run_from_args
+
+
 def _field() -> Command:
     from slimrlfn.field import command
     return command.add_arguments, command.run_from_args
@@ -111,6 +116,8 @@ COMMANDS: Dict[str, Tuple[str, Callable[[], Command]]] = {
                  "difference to eager", _backends),
     "qat": ("quantization-aware int8 fine-tuning (NNCF) to an OpenVINO IR for --backend openvino_int8 --int8_model",
             _qat),
+    "int8-sensitivity": ("rank a model's convolutions by the int8 drop each costs (which to keep in fp32: qat "
+                         "--keep_fp32)", _int8_sensitivity),
     "factsheet": ("NTIRE factsheet set: LaTeX/Markdown/CSV tables and 05_* figures from the results of "
                   "notebooks 01-04", _factsheet),
     "field": ("the field study: every entry of a challenge repository timed cold (official) and warm, ranked "

@@ -92,12 +92,15 @@ def calibration_inputs(folder: Optional[PathLike] = None, data_range: float = 25
     return inputs[:limit]
 
 
-def quantization_options(nncf: Any, convolutions: Sequence[str], overflow_fix: bool = True) -> Dict[str, Any]:
+def quantization_options(nncf: Any, convolutions: Sequence[str], overflow_fix: bool = True,
+                         keep_fp32: Sequence[str] = ()) -> Dict[str, Any]:
     """The keyword arguments of ``nncf.quantize`` for :data:`QUANTIZATION_SETTINGS`, given the node names of the
-    model's convolutions in graph order (the first and the last are kept in fp32). The same for the OpenVINO
-    graph (post-training) and the PyTorch model (:mod:`slimrlfn.quantize`, quantization-aware, which keeps 8-bit
-    weights: ``overflow_fix=False``, measured 0.32 against 0.57 dB lost on Set5 by SlimRLFN's starting point)."""
+    model's convolutions in graph order (the first and the last are kept in fp32, and any of ``keep_fp32``: mixed
+    precision, :mod:`slimrlfn.quantize.sensitivity`). The same for the OpenVINO graph (post-training) and the PyTorch
+    model (:mod:`slimrlfn.quantize`, quantization-aware, which keeps 8-bit weights: ``overflow_fix=False``, measured
+    0.32 against 0.57 dB lost on Set5 by SlimRLFN's starting point)."""
     keep = [convolutions[0], convolutions[-1]] if convolutions else []
+    keep += [name for name in keep_fp32 if name not in keep]
     fix = nncf.OverflowFix.ENABLE if overflow_fix else nncf.OverflowFix.DISABLE
     return {"preset": nncf.QuantizationPreset.MIXED, "model_type": nncf.ModelType.TRANSFORMER,
             "ignored_scope": nncf.IgnoredScope(names=keep),

@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="weight of L1 to the fp32 model (0: HR only)")
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed)
     parser.add_argument("--save_every", type=int, default=_DEFAULTS.save_every, help="iterations between saves")
+    parser.add_argument("--keep_fp32", nargs="*", default=[], metavar="CONV",
+                        help="NNCF names of convolutions kept in fp32 besides the first and the last (mixed "
+                             "precision; `slimrlfn int8-sensitivity` ranks them and prints this flag)")
     parser.add_argument("--calibration", default=None,
                         help="folder of HR photos for the initial ranges (default: the embedded sample's)")
     parser.add_argument("--val_dir", nargs="*", default=[],
@@ -81,7 +84,7 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
             raise UserError(f"--threads {args.threads}: expected 1 or more")
         torch.set_num_threads(args.threads)
     settings = QatSettings(args.iterations, args.minutes, args.lr, args.batch_size, args.lr_patch,
-                           args.distill_weight, args.seed, args.save_every)
+                           args.distill_weight, args.seed, args.save_every, tuple(args.keep_fp32))
     spec = model_from_args(args)
     spec.model.cpu().eval()
     for folder in args.val_dir:

@@ -3,7 +3,8 @@
 Post-training quantization (:mod:`slimrlfn.deploy.int8`) of the official models loses 0.3-0.8 dB here. QAT starts
 from the same quantization of the PyTorch model (``nncf.quantize`` with :func:`slimrlfn.deploy.int8.
 quantization_options`: MIXED, first and last convolution in fp32, here with 8-bit weights, calibrated on
-:func:`~slimrlfn.deploy.int8.calibration_inputs`), then fine-tunes weights and quantizer ranges through the fake
+:func:`~slimrlfn.deploy.int8.calibration_inputs`; ``keep_fp32`` leaves more convolutions in fp32, mixed precision
+chosen with :mod:`slimrlfn.quantize.sensitivity`), then fine-tunes weights and quantizer ranges through the fake
 quantizers: L1 to the HR patch + ``distill_weight`` x L1 to the fp32 model it started from (frozen), Adam, cosine
 decay, on MATLAB-bicubic patches of HR photos (:class:`slimrlfn.data.patches.PatchDataset`; batch 16 of 48x48 LR by
 default). The model should be the fused (deploy) network: one 3x3 convolution per branch, as the official
@@ -37,7 +38,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -56,7 +57,8 @@ from slimrlfn.train.loop import TrainStep
 from slimrlfn.train.losses import SRLoss
 from slimrlfn.train.state import cosine_factor
 
-__all__ = ["QAT_SETTINGS", "QatSettings", "RUN_FILE", "STATE_FILE", "prepare_qat", "qat_record", "run_qat"]
+__all__ = ["QAT_SETTINGS", "QatSettings", "RUN_FILE", "STATE_FILE", "convolution_names", "prepare_qat", "qat_record",
+           "quantize_for_qat", "run_qat"]
 
 #: What :func:`prepare_qat` uses (recorded): post-training's settings with 8-bit weights.
 QAT_SETTINGS = "preset=MIXED|model_type=TRANSFORMER|fp32=first,last conv|overflow_fix=DISABLE|then QAT"
@@ -69,7 +71,9 @@ _WHAT = "slimrlfn qat"
 class QatSettings:
     """What a QAT run does. ``iterations``: optimizer steps; ``minutes``: a wall-clock cap on the fine-tune (None:
     none; the cosine follows whichever end is nearer); ``lr``: Adam's peak learning rate (decays to 0.1 x);
-    ``lr_patch``: LR patch side, pixels; ``save_every``: iterations between saves (not part of the run's identity)."""
+    ``lr_patch``: LR patch side, pixels; ``keep_fp32``: NNCF node names of convolutions kept in fp32 besides the first
+    and the last (mixed precision; :func:`convolution_names` lists them, :mod:`slimrlfn.quantize.sensitivity` ranks
+    them); ``save_every``: iterations between saves (not part of the run's identity)."""
 
     iterations: int = 600
     minutes: Optional[float] = None
@@ -79,6 +83,7 @@ class QatSettings:
     distill_weight: float = 1.0
     seed: int = 0
     save_every: int = 25
+    keep_fp32: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         checks = {"iterations": self.iterations >= 1, "lr": self.lr > 0, "batch_size": self.batch_size >= 1,
@@ -90,7 +95,11 @@ class QatSettings:
 
     def identity(self) -> Dict[str, Any]:
         """The settings that decide the result (a resumed run must have the same)."""
-        return {k: v for k, v in asdict(self).items() if k != "save_every"}
+        identity = {k: v for k, v in asdict(self).items() if k != "save_every"}
+        identity["keep_fp32"] = list(self.keep_fp32)  # as JSON holds it
+        if not self.keep_fp32:
+            del identity["keep_fp32"]  # runs made before the option compare equal
+        return identity
 
 
 def _nncf() -> Any:
@@ -100,23 +109,42 @@ def _nncf() -> Any:
     return nncf
 
 
-def _convolutions(model: nn.Module, example: torch.Tensor) -> List[str]:
+def convolution_names(model: nn.Module, example: Optional[torch.Tensor] = None) -> List[str]:
+    """NNCF's node names of ``model``'s convolutions in graph order (the names ``keep_fp32`` takes), traced on
+    ``example`` (default a (1, 3, 32, 32) input)."""
+    _nncf()
     from nncf.torch.function_hook.nncf_graph.nncf_graph_builder import build_nncf_graph
 
-    graph = build_nncf_graph(model, example)
+    example = torch.zeros(1, 3, 32, 32) if example is None else example
+    graph = build_nncf_graph(copy.deepcopy(model).cpu().float().eval(), example)
     return [node.node_name for node in graph.topological_sort() if node.node_type == "conv2d"]
 
 
-def prepare_qat(model: nn.Module, calibration: Optional[PathLike] = None, data_range: float = 255.0) -> nn.Module:
-    """A quantized copy of ``model`` (fake quantizers inserted by ``nncf.quantize``, ranges calibrated on
-    :func:`~slimrlfn.deploy.int8.calibration_inputs` of ``calibration``); ``model`` is not changed."""
+def quantize_for_qat(model: nn.Module, inputs: Sequence[torch.Tensor], keep_fp32: Sequence[str] = (),
+                     convolutions: Optional[Sequence[str]] = None) -> nn.Module:
+    """A quantized copy of ``model`` (fake quantizers inserted by ``nncf.quantize``, ranges calibrated on ``inputs``,
+    (1, 3, h, w) tensors), the convolutions named in ``keep_fp32`` left in fp32 besides the first and the last;
+    ``model`` is not changed. UserError naming ``--keep_fp32`` for a name that is not one of its convolutions."""
     nncf = _nncf()
-    inputs = [torch.from_numpy(array) for array in calibration_inputs(calibration, data_range)]
     start = copy.deepcopy(model).cpu().float().eval()
-    options = quantization_options(nncf, _convolutions(start, inputs[0]), overflow_fix=False)
+    convolutions = list(convolutions) if convolutions is not None else convolution_names(start, inputs[0])
+    unknown = [name for name in keep_fp32 if name not in convolutions]
+    if unknown:
+        raise UserError(f"--keep_fp32 {unknown[0]}: not a convolution of this model; expected one of "
+                        f"{', '.join(convolutions[1:4])}, ... ({len(convolutions)} in all, `slimrlfn int8-sensitivity` "
+                        f"lists them)")
+    options = quantization_options(nncf, convolutions, overflow_fix=False, keep_fp32=keep_fp32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return nncf.quantize(start, nncf.Dataset(inputs), subset_size=len(inputs), **options)
+        return nncf.quantize(start, nncf.Dataset(list(inputs)), subset_size=len(inputs), **options)
+
+
+def prepare_qat(model: nn.Module, calibration: Optional[PathLike] = None, data_range: float = 255.0,
+                keep_fp32: Sequence[str] = ()) -> nn.Module:
+    """A quantized copy of ``model`` (:func:`quantize_for_qat`) calibrated on
+    :func:`~slimrlfn.deploy.int8.calibration_inputs` of ``calibration``; ``model`` is not changed."""
+    inputs = [torch.from_numpy(array) for array in calibration_inputs(calibration, data_range)]
+    return quantize_for_qat(model, inputs, keep_fp32)
 
 
 def _restore(model: nn.Module, run: Dict[str, Any], state: Dict[str, Any]) -> nn.Module:
@@ -191,9 +219,10 @@ def run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out_dir: PathLike, se
         state = torch.load(out / STATE_FILE, map_location="cpu", weights_only=True)
         quantized = _restore(model, run, state)
     else:
-        quantized = prepare_qat(model, calibration, data_range)
+        quantized = prepare_qat(model, calibration, data_range, settings.keep_fp32)
         run = {"source": source, "source_digest": digest, "settings": settings.identity(),
-               "quantization": QAT_SETTINGS, "calibration": str(calibration or "embedded sample photos"),
+               "quantization": QAT_SETTINGS + (f"|fp32 also: {','.join(settings.keep_fp32)}" if settings.keep_fp32
+                                               else ""), "calibration": str(calibration or "embedded sample photos"),
                "nncf_config": _nncf().torch.get_config(quantized),
                "versions": {p: package_version(p) for p in ("torch", "nncf", "openvino")}}
         out.mkdir(parents=True, exist_ok=True)
