@@ -38,6 +38,14 @@ def outlives(pid: int, seconds: float = 5.0) -> bool:
     return alive
 
 
+def tiny_slimrlfn(seed: int = 0):
+    """A fresh tiny SlimRLFN (8 features, 1 block) in eval mode, weights drawn from ``seed``."""
+    from slimrlfn.arch.config import build_model
+
+    torch.manual_seed(seed)
+    return build_model({"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 1}).eval()
+
+
 def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:
     """A smooth-plus-noise RGB uint8 test image (H, W, 3)."""
     rng = np.random.default_rng(seed)

@@ -8,16 +8,14 @@ import pytest
 import torch
 
 from slimrlfn.arch.checkpoints import save_checkpoint
-from slimrlfn.arch.config import build_model
 from slimrlfn.cli import main
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.bicubic import imresize_matlab
-from slimrlfn.data.images import write_image
 from slimrlfn.data.pairs import write_pairs
 from slimrlfn.deploy.backends import build_backend, is_installed
 from slimrlfn.deploy.int8 import QAT_IR, QAT_RECORD, psnr_drop
 from slimrlfn.quantize.qat import STATE_FILE, QatSettings, run_qat
-from tests.helpers import textured_image
+from tests.helpers import textured_image, tiny_slimrlfn
 
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.skipif(not (is_installed("nncf") and is_installed("openvino")),
@@ -25,23 +23,12 @@ pytestmark = pytest.mark.skipif(not (is_installed("nncf") and is_installed("open
 SETTINGS = QatSettings(iterations=4, batch_size=2, lr_patch=16, save_every=2)
 
 
-def _model(seed: int = 0):
-    torch.manual_seed(seed)
-    return build_model({"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 1}).eval()
-
-
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hr")
-    for seed in range(2):
-        write_image(folder / f"{seed}.png", textured_image(144, 160, seed=seed))
-    return folder
 
 
 @pytest.fixture(scope="module")
 def finished(photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("qat") / "run"
-    return out, run_qat(_model(), [photos], out, SETTINGS, calibration=photos, source="tiny", progress=False)
+    return out, run_qat(tiny_slimrlfn(), [photos], out, SETTINGS, calibration=photos, source="tiny", progress=False)
 
 
 def _pairs():
@@ -53,7 +40,7 @@ def test_the_run_writes_an_ir_that_the_gate_accepts_or_refuses_with_its_measured
     assert (out / QAT_IR).is_file() and (out / QAT_IR).with_suffix(".bin").is_file()
     assert json.loads((out / QAT_RECORD).read_text()) == record
     assert record["iterations"] == 4 and record["settings"]["iterations"] == 4 and record["source"] == "tiny"
-    model = _model()
+    model = tiny_slimrlfn()
     int8 = build_backend("openvino_int8", model, CPU, check=False, int8_model=str(out))
     assert int8.details["int8_cache"] == "qat" and int8.details["qat_iterations"] == 4
     drop = psnr_drop(int8, model, _pairs(), CPU)
@@ -69,13 +56,13 @@ def test_the_run_writes_an_ir_that_the_gate_accepts_or_refuses_with_its_measured
 def test_the_ir_of_one_model_is_refused_for_another(finished):
     out, _ = finished
     with pytest.raises(UserError, match="--int8_model .*made from another fp32 model"):
-        build_backend("openvino_int8", _model(seed=1), CPU, check=False, int8_model=str(out))
+        build_backend("openvino_int8", tiny_slimrlfn(seed=1), CPU, check=False, int8_model=str(out))
 
 
 def test_a_finished_run_is_returned_as_it_is(finished, photos):
     out, record = finished
     before = (out / STATE_FILE).stat().st_mtime_ns
-    assert run_qat(_model(), [photos], out, SETTINGS, calibration=photos, progress=False) == record
+    assert run_qat(tiny_slimrlfn(), [photos], out, SETTINGS, calibration=photos, progress=False) == record
     assert (out / STATE_FILE).stat().st_mtime_ns == before
 
 
@@ -87,15 +74,15 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_straight_run(finished, p
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_qat(_model(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, on_save=interrupt)
+        run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, on_save=interrupt)
     assert not (tmp_path / "run" / QAT_RECORD).exists()
     assert torch.load(tmp_path / "run" / STATE_FILE, weights_only=True)["done"] == 2
     with pytest.raises(UserError, match=r"--out .* other settings \(lr\)"):
-        run_qat(_model(), [photos], tmp_path / "run", QatSettings(4, None, 1e-3, 2, 16, save_every=2),
+        run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", QatSettings(4, None, 1e-3, 2, 16, save_every=2),
                 calibration=photos, progress=False)
     with pytest.raises(UserError, match="another fp32 model"):
-        run_qat(_model(seed=1), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False)
-    resumed = run_qat(_model(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False)
+        run_qat(tiny_slimrlfn(seed=1), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False)
+    resumed = run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False)
     assert resumed["iterations"] == 4
     straight = torch.load(out / STATE_FILE, weights_only=True)["model"]
     again = torch.load(tmp_path / "run" / STATE_FILE, weights_only=True)["model"]
@@ -106,7 +93,7 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_straight_run(finished, p
 
 def test_eval_runs_the_qat_ir_of_a_checkpoint_behind_the_gate(finished, tmp_path, capsys):
     out, _ = finished
-    checkpoint = save_checkpoint(_model(), tmp_path / "tiny.pth")
+    checkpoint = save_checkpoint(tiny_slimrlfn(), tmp_path / "tiny.pth")
     write_pairs([(f"p{s}", textured_image(96, 112, seed=s)) for s in (5, 6)], tmp_path / "pairs", progress=False)
     args = ["eval", "--checkpoint", str(checkpoint), "--data_dir", str(tmp_path / "pairs"), "--no_images",
             "--backend", "openvino_int8", "--int8_model", str(out)]

@@ -8,37 +8,24 @@ import pytest
 import torch
 
 from slimrlfn.arch.checkpoints import save_checkpoint
-from slimrlfn.arch.config import build_model
 from slimrlfn.cli import main
 from slimrlfn.core.errors import UserError
-from slimrlfn.data.images import write_image
 from slimrlfn.deploy.backends import is_installed
 from slimrlfn.deploy.int8 import calibration_inputs, psnr_drop
 from slimrlfn.quantize import sensitivity
 from slimrlfn.quantize.qat import QatSettings, convolution_names, quantize_for_qat, run_qat
 from slimrlfn.quantize.sensitivity import SENSITIVITY_FILE, check_pairs_from_photos, rank_convolutions
-from tests.helpers import textured_image
+from tests.helpers import tiny_slimrlfn
 
 pytestmark = pytest.mark.skipif(not is_installed("nncf"), reason="nncf not installed")
 
 
-def _model(seed: int = 0):
-    torch.manual_seed(seed)
-    return build_model({"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 1}).eval()
-
-
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hr")
-    for seed in range(2):
-        write_image(folder / f"{seed}.png", textured_image(144, 160, seed=seed))
-    return folder
 
 
 @pytest.fixture(scope="module")
 def ranked(photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("sens")
-    return out, rank_convolutions(_model(), out, photos, top=(1, 2), source="tiny", progress=False)
+    return out, rank_convolutions(tiny_slimrlfn(), out, photos, top=(1, 2), source="tiny", progress=False)
 
 
 def _quantizers(model) -> int:
@@ -46,7 +33,7 @@ def _quantizers(model) -> int:
 
 
 def test_a_kept_convolution_loses_its_quantizers_and_an_unknown_name_is_refused(photos):
-    model = _model()
+    model = tiny_slimrlfn()
     inputs = [torch.from_numpy(a) for a in calibration_inputs(photos)]
     names = convolution_names(model)
     assert len(names) > 4
@@ -59,7 +46,7 @@ def test_a_kept_convolution_loses_its_quantizers_and_an_unknown_name_is_refused(
 
 def test_every_inner_convolution_is_measured_and_ranked_by_what_it_takes_back(ranked, photos):
     out, result = ranked
-    names = convolution_names(_model())
+    names = convolution_names(tiny_slimrlfn())
     assert [row["conv"] for row in result["convolutions"]] == names[1:-1]
     for row in result["convolutions"]:
         assert row["gain_db"] == pytest.approx(result["base_drop_db"] - row["drop_db"])
@@ -70,7 +57,7 @@ def test_every_inner_convolution_is_measured_and_ranked_by_what_it_takes_back(ra
     assert result["frontier"][1]["keep_fp32"] == result["ranking"][:2]
     assert json.loads((out / SENSITIVITY_FILE).read_text()) == result
     # the frontier's drop is what quantizing with those kept in fp32 gives (deterministic calibration)
-    model = _model()
+    model = tiny_slimrlfn()
     inputs = [torch.from_numpy(a) for a in calibration_inputs(photos)]
     fresh = quantize_for_qat(model, inputs, result["ranking"][:2]).eval()
     drop = psnr_drop(fresh, model, check_pairs_from_photos(photos), torch.device("cpu"))["drop_db"]
@@ -85,32 +72,32 @@ def test_an_interrupted_ranking_goes_on_from_what_it_measured(ranked, photos, tm
     calls = []
     real = sensitivity.quantize_for_qat
     monkeypatch.setattr(sensitivity, "quantize_for_qat", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
-    resumed = rank_convolutions(_model(), tmp_path, photos, top=(1, 2), source="tiny", progress=False)
+    resumed = rank_convolutions(tiny_slimrlfn(), tmp_path, photos, top=(1, 2), source="tiny", progress=False)
     assert len(calls) == len(result["convolutions"]) - 3 + 2  # the rest, then the frontier
     assert [list(keep) for keep in calls[:-2]] == [[row["conv"]] for row in result["convolutions"][3:]]
     for mine, theirs in zip(resumed["convolutions"], result["convolutions"]):
         assert mine["drop_db"] == pytest.approx(theirs["drop_db"], abs=1e-6)
     calls.clear()
-    rank_convolutions(_model(), tmp_path, photos, top=(1, 2), progress=False)
+    rank_convolutions(tiny_slimrlfn(), tmp_path, photos, top=(1, 2), progress=False)
     assert calls == []  # finished: nothing measured again
-    rank_convolutions(_model(seed=1), tmp_path, photos, top=(1,), progress=False)
+    rank_convolutions(tiny_slimrlfn(seed=1), tmp_path, photos, top=(1,), progress=False)
     assert len(calls) == 1 + len(result["convolutions"]) + 1  # another model: measured from the start
 
 
 def test_qat_with_kept_convolutions_records_them_and_a_resume_must_match(photos, tmp_path):
-    names = convolution_names(_model())
+    names = convolution_names(tiny_slimrlfn())
     settings = QatSettings(iterations=2, batch_size=2, lr_patch=16, save_every=1, keep_fp32=(names[3],))
     assert settings.identity()["keep_fp32"] == [names[3]]
     assert "keep_fp32" not in QatSettings().identity()
-    record = run_qat(_model(), [photos], tmp_path / "run", settings, calibration=photos, progress=False)
+    record = run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", settings, calibration=photos, progress=False)
     assert record["settings"]["keep_fp32"] == [names[3]] and names[3] in record["quantization"]
     with pytest.raises(UserError, match=r"other settings \(keep_fp32\)"):
-        run_qat(_model(), [photos], tmp_path / "run", QatSettings(iterations=2, batch_size=2, lr_patch=16),
+        run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", QatSettings(iterations=2, batch_size=2, lr_patch=16),
                 calibration=photos, progress=False)
 
 
 def test_the_command_prints_the_flag_and_writes_the_plot(photos, tmp_path, capsys):
-    checkpoint = save_checkpoint(_model(), tmp_path / "tiny.pth")
+    checkpoint = save_checkpoint(tiny_slimrlfn(), tmp_path / "tiny.pth")
     args = ["int8-sensitivity", "--checkpoint", str(checkpoint), "--calibration", str(photos), "--top", "1",
             "--out", str(tmp_path / "out")]
     assert main(args) == 0
