@@ -16,8 +16,9 @@ bench resumes, and a pruning run resumes after its last finished step):
    on its weights, so this is the shape's warm time before any training: it picks which shapes to train
    (``--train``: the candidates whose survey ratio is at most ``--survey_max_ratio`` at both sizes).
 2. ``CANDIDATE/``: :func:`slimrlfn.prune.schedule.prune_iteratively` from the official SlimRLFN to the
-   candidate's shape (Torch-Pruning surgery; L1-norm ranking; ``--channels_per_step`` per unit and step),
-   each step fine-tuned on ``--hr_dir`` patches (L1 to HR + L1 to the unpruned SlimRLFN, Adam, cosine) for
+   candidate's shape (Torch-Pruning surgery; L1-norm ranking; ``--channels_per_step`` per unit and step: by
+   default 14, one cut to any candidate), each cut refit by least squares to the uncut layer outputs on
+   ``--refit_patches`` LR patches (:mod:`slimrlfn.prune.refit`; 0: off), each step fine-tuned on ``--hr_dir`` patches (L1 to HR + L1 to the unpruned SlimRLFN, Adam, cosine) for
    an equal share of ``--minutes``; the result is ``CANDIDATE/final.pth`` + ``final.json`` (config +
    state_dict: ``slimrlfn eval --checkpoint CANDIDATE/final.pth``).
 3. ``quality.json``: Set5 and Set14 PSNR of every trained candidate and the two official models.
@@ -69,9 +70,13 @@ def shape(features: int, inner: int, esa: int, blocks: int = 6) -> Dict[str, Any
                             "prune_channels": [inner] * (2 * blocks), "esa_channels": [esa] * blocks})
 
 
-#: Candidate shapes (the official SlimRLFN is f30 i30 e16). Widths in multiples of 8, the AVX2 fp32 vector width.
+#: Candidate shapes (the official SlimRLFN is f30 i30 e16): mostly widths in multiples of 8, the AVX2 fp32 vector
+#: width, and a few in between.
 CANDIDATES = {
+    "e8": shape(30, 30, 8),
+    "i28e8": shape(30, 28, 8),
     "i24": shape(30, 24, 16),
+    "i24e12": shape(30, 24, 12),
     "i24e8": shape(30, 24, 8),
     "i16": shape(30, 16, 16),
     "f32": shape(32, 32, 16),
@@ -141,6 +146,7 @@ def train(name: str, args, log) -> Dict[str, Any]:
         criterion="l1", scope=scope_of(config), rank="per_layer", channels_per_step=args.channels_per_step,
         target_shape=config, finetune_iterations=10 ** 7, finetune_minutes=args.minutes / steps,
         batch_size=args.batch_size, lr_patch=args.lr_patch, lr=args.lr, distill_weight=1.0, teacher="start",
+        refit_patches=args.refit_patches,
         latency_size=128, latency_runs=3, latency_seconds=5.0, device="cpu", progress=False)
     begin = time.perf_counter()
     summary = prune_iteratively(settings, log=lambda line: log(f"[{name}] {line}"))
@@ -149,6 +155,9 @@ def train(name: str, args, log) -> Dict[str, Any]:
             "params_m": summary["final_params_m"], "flops_g": summary["final_flops_g"], "steps": steps,
             "finetune_iterations": sum(r["finetune"]["iterations"] for r in records),
             "finetune_minutes": sum(r["finetune"]["seconds"] for r in records) / 60.0,
+            "refit_minutes": sum((r.get("refit") or {}).get("seconds", 0.0) for r in records) / 60.0,
+            "psnr_cut": [(r.get("refit") or {}).get("psnr_cut", r["psnr_before"]) for r in records[1:]],
+            "psnr_before_finetune": [r["psnr_before"] for r in records[1:]],
             "minutes_this_call": (time.perf_counter() - begin) / 60.0}
 
 
@@ -266,7 +275,10 @@ def main() -> int:
     parser.add_argument("--set5", default=f"{SHARED}/datasets/Set5")
     parser.add_argument("--set14", default=f"{SHARED}/datasets/Set14")
     parser.add_argument("--out_dir", default="runs/prune_faster")
-    parser.add_argument("--channels_per_step", type=int, default=4)
+    parser.add_argument("--channels_per_step", type=int, default=14,
+                        help="channels per unit and step (default 14: one cut to any candidate)")
+    parser.add_argument("--refit_patches", type=int, default=128,
+                        help="LR patches of the least-squares refit after each cut (0: off)")
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--lr_patch", type=int, default=48)
     parser.add_argument("--lr", type=float, default=2e-4)

@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     tune.add_argument("--distill_weight", type=float, default=d.distill_weight, help="lambda of L1 to the teacher")
     tune.add_argument("--teacher", default=d.teacher, help="start (the unpruned model), a zoo name, a .pth, or none")
     tune.add_argument("--taylor_batches", type=int, default=d.taylor_batches)
+    tune.add_argument("--refit_patches", type=int, default=d.refit_patches,
+                      help="after each cut, refit every convolution by least squares to the unpruned layer outputs "
+                           "on this many LR patches of --hr_dir (0: off; 128 is a good start)")
     run = parser.add_argument_group("validation, timing, output")
     run.add_argument("--val_dir", default=d.val_dir, help="NTIRE-layout validation data (default: data/sample)")
     run.add_argument("--val_split", default=d.val_split)

@@ -20,6 +20,8 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_text
 from slimrlfn.prune.settings import RUN_KEYS, PruneSettings
 
+_DEFAULTS = PruneSettings()
+
 __all__ = ["check_resume", "clear_start", "holds_only_a_start", "load_records", "run_document", "state_digest", "step_checkpoint", "write_records"]
 
 
@@ -76,7 +78,9 @@ def check_resume(out_dir: Path, document: Dict[str, Any]) -> bool:
     except (OSError, json.JSONDecodeError) as exc:
         raise UserError(f"{run_file}: not valid JSON ({exc}); choose another --out_dir") from None
     old = existing.get("run", {})
-    differing = next((key for key in RUN_KEYS if json.dumps(old.get(key)) != json.dumps(document["run"][key])), None)
+    # a key the folder lacks was added since it was written: that run had the default
+    old = {key: old.get(key, getattr(_DEFAULTS, key, None)) for key in RUN_KEYS}
+    differing = next((key for key in RUN_KEYS if json.dumps(old[key]) != json.dumps(document["run"][key])), None)
     other_weights = existing.get("start_sha256") != document["start_sha256"]
     if (differing or other_weights) and holds_only_a_start(out_dir):
         return False  # a start that failed before its first pruning step: the run replaces it (clear_start)

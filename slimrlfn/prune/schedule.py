@@ -11,7 +11,9 @@ later step
    from unit u" are each timed on the current device, and the one saving the most latency per unit
    of importance removed is taken. With ``multiple_of`` m every width is kept a multiple of m.
    No unit goes below its minimum (``min_channels``, m, or its ``target_shape`` width);
-2. cuts them (exact surgery) and validates (``psnr_before``);
+2. cuts them (exact surgery); with ``refit_patches`` > 0 every convolution of the cut model is then refit by least
+   squares to the uncut model's layer outputs on that many LR patches (:mod:`slimrlfn.prune.refit`; the PSNR of
+   the plain cut is ``psnr_cut``); validates (``psnr_before``);
 3. fine-tunes for ``finetune_iterations`` (and at most ``finetune_minutes``): L1 to the HR patch +
    ``distill_weight`` x L1 to the teacher's output (the unpruned starting model by default), Adam,
    cosine decay to ``min_lr_ratio`` x ``lr``, on HR patches with their MATLAB-bicubic LR
@@ -60,6 +62,7 @@ from slimrlfn.prune.criteria import accumulate_gradients, channel_scores, lowest
 from slimrlfn.prune.groups import ChannelGroups, prune_in_place, rebuild
 from slimrlfn.prune.measure import measure_model, paired_latency
 from slimrlfn.prune.plan import next_chunk, per_layer_count, plan_counts, resolve_target_shape
+from slimrlfn.prune.refit import refit_pruned
 from slimrlfn.prune.records import (
     check_resume,
     clear_start,
@@ -101,7 +104,7 @@ class PruneRun:
         self.val_images = load_validation(settings.val_dir, settings.val_split, self.start_config["upscale"],
                                           settings.val_max_images)
         self._dataset = None
-        if settings.finetune_iterations > 0 or settings.criterion == "taylor":
+        if settings.finetune_iterations > 0 or settings.criterion == "taylor" or settings.refit_patches > 0:
             _ = self.dataset  # an empty or unreadable --hr_dir is refused here, before the run folder is touched
         self.start_measure: Optional[Dict[str, Any]] = None
 
@@ -239,6 +242,13 @@ class PruneRun:
         groups.model.zero_grad(set_to_none=True)
         return scores
 
+    def _refit_batches(self, step: int) -> List[torch.Tensor]:
+        """``refit_patches`` LR patches (batches of at most 8, in [0, 255]) of this step, apart from its fine-tuning
+        and Taylor patches."""
+        first = step * _PATCHES_PER_STEP + 3 * _PATCHES_PER_STEP // 4
+        count = self.s.refit_patches
+        return [batch_of(self.dataset, first + i, min(8, count - i), self.device)[0] for i in range(0, count, 8)]
+
     def _latency_saved(self, config: Dict[str, Any], step: int) -> Callable[[str, int], float]:
         s = self.s
         base = build_model(config)
@@ -274,6 +284,13 @@ class PruneRun:
         prune_in_place(groups, removal)
         pruned = rebuild(work).to(self.device)
         psnr_before = validate_psnr(pruned, self.val_images, self.device, config["upscale"])["psnr"]
+        refit = None
+        if s.refit_patches > 0:
+            refit_begin = time.perf_counter()
+            pruned, layers = refit_pruned(model.to(self.device).eval(), removal, self._refit_batches(step))
+            refit = {"psnr_cut": psnr_before, "patches": s.refit_patches, "layers": len(layers),
+                     "seconds": time.perf_counter() - refit_begin}
+            psnr_before = validate_psnr(pruned, self.val_images, self.device, config["upscale"])["psnr"]
         tuning = {"iterations": 0, "seconds": 0.0}
         if s.finetune_iterations > 0:
             tuning = finetune(pruned, self.dataset, teacher, s.finetune_iterations, s.batch_size, s.lr,
@@ -283,7 +300,7 @@ class PruneRun:
         measured = self._measure(pruned)
         record = {"step": step, "criterion": s.criterion, **measured, "psnr_before": psnr_before,
                   "psnr_after": measured.pop("psnr"), "removed": counts,
-                  "removed_channels": removal, "plan": table, "finetune": tuning,
+                  "removed_channels": removal, "plan": table, "refit": refit, "finetune": tuning,
                   "seconds": time.perf_counter() - begin, "time": datetime.now(timezone.utc).isoformat()}
         record.pop("psnr", None)
         return pruned, record
@@ -328,7 +345,9 @@ class PruneRun:
 
     def _line(self, r: Dict[str, Any]) -> str:
         removed = ", ".join(f"{u} -{c}" for u, c in r["removed"].items()) or "start"
-        return (f"step {r['step']:2d} [{removed}]: PSNR {r['psnr_before']:.3f} -> {r['psnr_after']:.3f} dB, "
+        refit = r.get("refit")
+        cut = f"cut {refit['psnr_cut']:.3f}, refit " if refit else ""
+        return (f"step {r['step']:2d} [{removed}]: PSNR {cut}{r['psnr_before']:.3f} -> {r['psnr_after']:.3f} dB, "
                 f"{r['params_m']:.4f} M params, {r['flops_g']:.3f} G FLOPs, {r['latency_ms']:.1f} ms "
                 f"(RLFN {r['rlfn_latency_ms']:.1f} ms), NTIRE score {r['ntire_score']:.3f}, "
                 f"{r['finetune']['iterations']} fine-tune iterations, {r['seconds']:.0f} s")

@@ -20,7 +20,7 @@ __all__ = ["RUN_KEYS", "PruneSettings", "check_settings"]
 RUN_KEYS = ("model", "val_dir", "val_split", "val_max_images", "hr_dirs", "criterion", "reduction", "scope",
              "rank", "channels_per_step", "multiple_of", "min_channels", "latency_aware", "target_shape",
              "finetune_iterations", "finetune_minutes", "batch_size", "lr_patch", "lr", "min_lr_ratio",
-             "distill_weight", "teacher", "taylor_batches", "latency_size", "seed")
+             "distill_weight", "teacher", "taylor_batches", "latency_size", "seed", "refit_patches")
 
 
 @dataclass
@@ -56,6 +56,7 @@ class PruneSettings:
     distill_weight: float = 1.0  # lambda of L1 to the teacher; 0: no teacher
     teacher: str = "start"  # start (the unpruned model), a zoo name, a checkpoint .pth, or none
     taylor_batches: int = 4
+    refit_patches: int = 0  # > 0: after each cut, refit every conv by least squares on this many LR patches
     latency_size: int = 128  # LR side of the latency input
     latency_runs: int = 5  # at least this many timed pairs (model, RLFN)
     latency_warmup: int = 1
@@ -79,7 +80,7 @@ def check_settings(s: PruneSettings) -> None:
     for key in ("channels_per_step", "multiple_of", "min_channels", "batch_size", "latency_size", "latency_runs"):
         if getattr(s, key) < 1:
             raise UserError(f"--{key} {getattr(s, key)}: expected a positive integer")
-    for key in ("finetune_iterations", "taylor_batches", "latency_warmup"):
+    for key in ("finetune_iterations", "taylor_batches", "latency_warmup", "refit_patches"):
         if getattr(s, key) < 0:
             raise UserError(f"--{key} {getattr(s, key)}: expected 0 or more")
     if s.max_steps is not None and s.max_steps < 1:
@@ -100,7 +101,7 @@ def check_settings(s: PruneSettings) -> None:
                                           "psnr_floor", "max_steps")):
         raise UserError("no stop condition: give --target_params, --target_flops, --target_latency, "
                         "--target_shape, --psnr_floor or --max_steps")
-    needs_patches = s.finetune_iterations > 0 or s.criterion == "taylor"
+    needs_patches = s.finetune_iterations > 0 or s.criterion == "taylor" or s.refit_patches > 0
     if needs_patches and not s.hr_dirs:
-        raise UserError("--hr_dir: fine-tuning (and the taylor criterion) needs a folder of HR images; "
-                        "give --hr_dir, or --finetune_iterations 0 with another criterion")
+        raise UserError("--hr_dir: fine-tuning (and the taylor criterion, and --refit_patches) needs a folder of HR "
+                        "images; give --hr_dir, or --finetune_iterations 0 --refit_patches 0 with another criterion")
