@@ -15,9 +15,11 @@ channel keeps its zero filter. The refit masked network is then cut with the sam
 (:func:`slimrlfn.prune.groups.prune_model`), an exact surgery.
 
 Each convolution (groups 1, any kernel, stride, padding) is a linear map of its unfolded input; its weights and
-bias are the ridge solution ``(X^T X + ridge * mean(diag) I)^-1 X^T Y`` accumulated in float64 over the batches,
+bias are the ridge solution ``(X^T X + ridge * diag(X^T X))^-1 X^T Y`` (the bias column not penalised),
+accumulated in float64 over the batches,
 with ``X`` (rows: output positions, columns: input channels x kernel taps + 1) and ``Y`` the unpruned layer's
-output (before any activation) at those positions.
+output (before any activation) at those positions. A layer whose refit fits its patches no better than its
+current weights keeps them, so no layer's error on the refit patches grows.
 """
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ def refit_convolutions(student: nn.Module, teacher: nn.Module, batches: Sequence
     """Refit the convolutions of ``student`` in place, in forward order, to the outputs of ``teacher``'s.
 
     ``student`` and ``teacher`` have the same module names and convolution shapes (``student`` is a masked copy of
-    ``teacher``); ``batches`` are LR tensors (N, 3, h, w) in [0, 255] (h, w >= 15 for the ESA branch). ``names``: the
+    ``teacher``); ``batches`` are LR tensors (N, 3, h, w) in [0, 255] (h, w >= 32, so that the ESA's pooled map is at least 3x3: on a 1x1 map its 3x3
+    convolution sees the centre tap only and the refit does not carry over to other sizes). ``names``: the
     convolutions to refit (default: every ``nn.Conv2d`` with ``groups == 1``, in forward order). Output channels whose
     filter and bias in ``student`` are all zero (removed ones) stay zero. Returns ``{name: {"before": mse, "after":
     mse}}``, the mean squared error of the layer output against the teacher's on ``batches`` (in output units^2).
@@ -108,13 +111,21 @@ def refit_convolutions(student: nn.Module, teacher: nn.Module, batches: Sequence
             before += float(((conv(x).double() - y.double()) ** 2).sum())
             rows += target.numel()
             seen.append((x, y))
-        scale = float(gram.diagonal().mean()) or 1.0
-        solution = torch.linalg.solve(gram + ridge * scale * torch.eye(columns, dtype=torch.float64), cross)
+        penalty = ridge * gram.diagonal().clone()
+        penalty[-1] = 0.0  # the bias is not shrunk
+        penalty[penalty == 0] = ridge  # a column that is zero on every patch (a removed input channel) comes out 0
+        solution = torch.linalg.solve(gram + torch.diag(penalty), cross)
         solution[:, removed] = 0.0
+        kept_weight, kept_bias = weight.clone(), None if bias is None else bias.clone()
         conv.weight.copy_(solution[:-1].T.reshape_as(weight).to(weight.dtype))
         if bias is not None:
             conv.bias.copy_(solution[-1].to(bias.dtype))
         after = sum(float(((conv(x).double() - y.double()) ** 2).sum()) for x, y in seen)
+        if after > before:  # the fit is no better on its own patches (the ridge, or float32 rounding): keep the old
+            conv.weight.copy_(kept_weight)
+            if bias is not None:
+                conv.bias.copy_(kept_bias)
+            after = before
         report[name] = {"before": before / rows, "after": after / rows}
         if log is not None:
             log(f"refit {name}: output MSE {before / rows:.4g} -> {after / rows:.4g}")
