@@ -7,6 +7,7 @@ recognised from its key names and tensor shapes (:func:`infer_config`).
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -27,6 +28,7 @@ __all__ = [
     "load_state_dict_checked",
     "read_state_dict",
     "save_checkpoint",
+    "weights_digest",
 ]
 
 
@@ -183,3 +185,13 @@ def load_checkpoint(path: PathLike, config: Optional[Union[PathLike, Dict[str, A
     model = build_model(resolved)
     load_state_dict_checked(model, state_dict, str(path))
     return model.eval(), resolved
+
+
+def weights_digest(model: nn.Module) -> str:
+    """A hex SHA-256 of every parameter's and buffer's name and values, in ``state_dict`` order (the architecture is
+    not in it: two models with equal state dicts have equal digests)."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().to("cpu").contiguous().numpy().tobytes())
+    return digest.hexdigest()

@@ -26,26 +26,18 @@ from typing import Any, Callable, Optional, Sequence, Tuple
 
 from torch import nn
 
+from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.core.files import PathLike, cache_root
 from slimrlfn.deploy import onnx as _onnx
 from slimrlfn.deploy.onnx import MIN_OPSET, onnx_to_file
 from slimrlfn.metrics.counts_cache import package_version, structure_lines
 
-__all__ = ["cache_dir", "cached_onnx", "export_digest", "load_cached_onnx", "weights_digest"]
+__all__ = ["cache_dir", "cached_onnx", "export_digest", "load_cached_onnx"]
 
 
 def cache_dir() -> Path:
     """Where exports are kept: ``$SLIMRLFN_CACHE_DIR/onnx``, else ``~/.cache/slimrlfn/onnx``."""
     return cache_root() / "onnx"
-
-
-def weights_digest(model: nn.Module) -> str:
-    """A hex SHA-256 of every parameter's and buffer's name and values (the architecture is not in it)."""
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().to("cpu").contiguous().numpy().tobytes())
-    return digest.hexdigest()
 
 
 def export_digest(model: nn.Module, opset: int = MIN_OPSET, example_hw: Sequence[int] = (64, 64),

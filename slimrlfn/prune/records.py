@@ -8,13 +8,10 @@ file is written atomically.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 from typing import Any, Dict, List
-
-import torch.nn as nn
 
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_text
@@ -22,15 +19,7 @@ from slimrlfn.prune.settings import RUN_KEYS, PruneSettings
 
 _DEFAULTS = PruneSettings()
 
-__all__ = ["check_resume", "clear_start", "holds_only_a_start", "load_records", "run_document", "state_digest", "step_checkpoint", "write_records"]
-
-
-def state_digest(model: nn.Module) -> str:
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
+__all__ = ["check_resume", "clear_start", "holds_only_a_start", "load_records", "run_document", "step_checkpoint", "write_records"]
 
 
 def load_records(out_dir: PathLike) -> List[Dict[str, Any]]:

@@ -48,7 +48,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
-from slimrlfn.arch.checkpoints import load_checkpoint, save_checkpoint
+from slimrlfn.arch.checkpoints import load_checkpoint, save_checkpoint, weights_digest
 from slimrlfn.arch.config import build_model, config_of
 from slimrlfn.arch.source import model_from_text
 from slimrlfn.core.devices import describe_device, resolve_device
@@ -68,7 +68,6 @@ from slimrlfn.prune.records import (
     clear_start,
     load_records,
     run_document,
-    state_digest,
     step_checkpoint,
     write_records,
 )
@@ -93,7 +92,7 @@ class PruneRun:
         check_output_dir(self.out_dir, "--out_dir")
         start = model_from_text(settings.model, "--model")
         self.start_model, self.start_config = start.model, start.config
-        self.document = run_document(settings, self.start_config, state_digest(self.start_model))
+        self.document = run_document(settings, self.start_config, weights_digest(self.start_model))
         self.resuming = check_resume(self.out_dir, self.document)
         self.records = load_records(self.out_dir) if self.resuming else []
         self.scope_units = [u.name for u in units_of(self.start_config, settings.scope)]

@@ -49,7 +49,7 @@ from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json
 from slimrlfn.core.optional import require_module
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset
-from slimrlfn.deploy.export_cache import weights_digest
+from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.deploy.int8 import QAT_IR, QAT_RECORD, calibration_inputs, quantization_options
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.train.finetune import batch_of

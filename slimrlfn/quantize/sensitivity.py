@@ -33,7 +33,7 @@ from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import list_images, modcrop, read_image
 from slimrlfn.data.sample import sample_photos
-from slimrlfn.deploy.export_cache import weights_digest
+from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.deploy.int8 import calibration_inputs, psnr_drop
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.quantize.qat import QAT_SETTINGS, convolution_names, quantize_for_qat

@@ -9,6 +9,7 @@ from slimrlfn.arch.checkpoints import (
     load_state_dict_checked,
     read_state_dict,
     save_checkpoint,
+    weights_digest,
 )
 from slimrlfn.arch.config import build_model, config_of
 from slimrlfn.core.errors import UserError
@@ -79,3 +80,14 @@ def test_pickled_modules_and_corrupt_files_are_refused(tmp_path):
 def test_checkpoint_path_must_end_in_pth(tmp_path):
     with pytest.raises(UserError, match=".pth"):
         save_checkpoint(build_model({"arch": "slimrlfn", "num_blocks": 1}), tmp_path / "model.bin")
+
+
+def test_weights_digest_follows_the_values_not_the_object():
+    torch.manual_seed(0)
+    model = build_model({"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 1, "esa_channels": 4})
+    twin = build_model(config_of(model))
+    twin.load_state_dict(model.state_dict())
+    assert weights_digest(twin) == weights_digest(model)
+    with torch.no_grad():
+        twin.conv_1.bias[0] += 1e-6
+    assert weights_digest(twin) != weights_digest(model)
