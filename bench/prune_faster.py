@@ -243,8 +243,8 @@ def markdown(report: Dict[str, Any]) -> str:
         for label, row in way:
             steps = zip(row["psnr_cut"], row["psnr_before_finetune"], row.get("psnr_after_finetune", [None] * 99))
             lines.append(f"- {label}: " + "; ".join(
-                f"{cut:.3f} -> {refit:.3f} -> " + ("?" if tuned is None else f"{tuned:.3f}") + " dB"
-                for cut, refit, tuned in steps))
+                f"{cut:.3f} -> {refit:.3f} -> " + ("?" if after is None else f"{after:.3f}") + " dB"
+                for cut, refit, after in steps))
     return "\n".join(lines) + "\n"
 
 

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, cache_root
 from slimrlfn.core.optional import require_module
@@ -47,7 +48,6 @@ from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import list_images, modcrop, read_image
 from slimrlfn.data.sample import sample_photos
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
-from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.metrics.quality import psnr
 

@@ -76,8 +76,9 @@ def refit_convolutions(student: nn.Module, teacher: nn.Module, batches: Sequence
     """Refit the convolutions of ``student`` in place, in forward order, to the outputs of ``teacher``'s.
 
     ``student`` and ``teacher`` have the same module names and convolution shapes (``student`` is a masked copy of
-    ``teacher``); ``batches`` are LR tensors (N, 3, h, w) in [0, 255] (h, w >= 32, so that the ESA's pooled map is at least 3x3: on a 1x1 map its 3x3
-    convolution sees the centre tap only and the refit does not carry over to other sizes). ``names``: the
+    ``teacher``); ``batches`` are LR tensors (N, 3, h, w) in [0, 255] (h, w >= 32, so that the ESA's pooled map is
+    at least 3x3: on a 1x1 map its 3x3 convolution sees the centre tap only and the refit does not carry over to
+    other sizes). ``names``: the
     convolutions to refit (default: every ``nn.Conv2d`` with ``groups == 1``, in forward order). Output channels whose
     filter and bias in ``student`` are all zero (removed ones) stay zero. Returns ``{name: {"before": mse, "after":
     mse}}``, the mean squared error of the layer output against the teacher's on ``batches`` (in output units^2).
@@ -112,8 +113,8 @@ def refit_convolutions(student: nn.Module, teacher: nn.Module, batches: Sequence
             rows += target.numel()
             seen.append((x, y))
         penalty = ridge * gram.diagonal().clone()
-        penalty[-1] = 0.0  # the bias is not shrunk
         penalty[penalty == 0] = ridge  # a column that is zero on every patch (a removed input channel) comes out 0
+        penalty[-1] = 0.0  # the bias is not shrunk
         solution = torch.linalg.solve(gram + torch.diag(penalty), cross)
         solution[:, removed] = 0.0
         kept_weight, kept_bias = weight.clone(), None if bias is None else bias.clone()

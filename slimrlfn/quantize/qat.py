@@ -44,12 +44,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json
 from slimrlfn.core.optional import require_module
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset
-from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.deploy.int8 import QAT_IR, QAT_RECORD, calibration_inputs, quantization_options
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.train.finetune import batch_of

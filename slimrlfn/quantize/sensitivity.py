@@ -27,13 +27,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import list_images, modcrop, read_image
 from slimrlfn.data.sample import sample_photos
-from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.deploy.int8 import calibration_inputs, psnr_drop
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.quantize.qat import QAT_SETTINGS, convolution_names, quantize_for_qat
