@@ -13,7 +13,9 @@ script from where the user keeps it (nothing is copied):
 
 The script runs with the checkout on ``sys.path`` and the working directory ``--work_dir`` (where it
 writes ``results.json``, ``results.txt`` and its log), which gets a ``model_zoo`` link to the checkout's,
-since the script names its checkpoints relative to the working directory.
+since the script names its checkpoints relative to the working directory. Its own ``--data_dir`` and
+``--save_dir`` are made absolute first, so relative paths mean what they meant where the launcher was started
+(without that, the script found no images and stopped on a division by zero).
 
     python bench/official_on_cpu.py --repo ../shared/ntire2024_esr --work_dir /tmp/w -- \
         --data_dir DATA --save_dir /tmp/w/results --model_id 21
@@ -71,6 +73,25 @@ def _install_torchvision_stand_in() -> None:
     sys.modules["torchvision"], sys.modules["torchvision.utils"] = package, utils
 
 
+PATH_OPTIONS = ("--data_dir", "--save_dir")
+
+
+def absolute_path_options(script_args: list) -> list:
+    """``script_args`` with the value of every path option (``--data_dir X`` or ``--data_dir=X``) made absolute,
+    against the current directory; everything else unchanged."""
+    out, follows_path_option = [], False
+    for word in script_args:
+        if follows_path_option:
+            word, follows_path_option = os.path.abspath(word), False
+        elif word in PATH_OPTIONS:
+            follows_path_option = True
+        elif word.split("=", 1)[0] in PATH_OPTIONS and "=" in word:
+            option, value = word.split("=", 1)
+            word = f"{option}={os.path.abspath(value)}"
+        out.append(word)
+    return out
+
+
 def main(argv: list) -> None:
     if "--" in argv:
         split = argv.index("--")
@@ -91,6 +112,7 @@ def main(argv: list) -> None:
         os.symlink(os.path.join(repo, "model_zoo"), zoo_link)
     _install_cuda_shims()
     _install_torchvision_stand_in()
+    script_args = absolute_path_options(script_args)  # before chdir: relative paths are the caller's
     os.chdir(args.work_dir)
     sys.path.insert(0, repo)
     sys.argv = [script] + script_args

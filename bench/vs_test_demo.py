@@ -291,7 +291,7 @@ def main(argv=None) -> int:
         _fail("--rounds and --div2k_images: expected positive numbers")
     if not (args.repo / "test_demo.py").is_file():
         _fail(f"--repo {args.repo}: no test_demo.py there; expected an NTIRE ESR repository checkout")
-    args.repo = args.repo.resolve()
+    args.repo, args.out = args.repo.resolve(), args.out.resolve()  # the official script runs in its own work folder
     from slimrlfn.core.files import atomic_write_json, atomic_write_text
 
     args.out.mkdir(parents=True, exist_ok=True)

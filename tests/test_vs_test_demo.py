@@ -49,3 +49,31 @@ def test_vs_test_demo_refuses_a_folder_without_test_demo_in_one_line(tmp_path):
     assert done.stderr.strip().splitlines() == [f"vs_test_demo.py: error: --repo {tmp_path}: no test_demo.py there; "
                                                 f"expected an NTIRE ESR repository checkout"]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_launcher_makes_the_scripts_path_options_absolute(tmp_path, monkeypatch):
+    """The launcher changes directory before it runs test_demo.py: a relative --data_dir must still name the
+    caller's folder (it found no images and divided by zero before)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from official_on_cpu import absolute_path_options
+    finally:
+        sys.path.remove(str(BENCH))
+    monkeypatch.chdir(tmp_path)
+    words = ["--data_dir", "data", "--save_dir=out/r", "--model_id", "21", "--include_test"]
+    assert absolute_path_options(words) == ["--data_dir", str(tmp_path / "data"), f"--save_dir={tmp_path / 'out/r'}",
+                                            "--model_id", "21", "--include_test"]
+    assert absolute_path_options(["--data_dir", "/abs/d"]) == ["--data_dir", "/abs/d"]
+
+
+@pytest.mark.shared
+def test_the_official_script_reads_a_relative_data_dir(esr_repo, set5_dir, tmp_path, monkeypatch):
+    _ntire_layout(set5_dir, tmp_path / "set5")
+    monkeypatch.chdir(tmp_path)
+    done = subprocess.run([sys.executable, str(BENCH / "official_on_cpu.py"), "--repo", str(esr_repo), "--work_dir",
+                           "official", "--", "--data_dir", "set5", "--save_dir", "official/results", "--model_id", "21"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    official = json.loads((tmp_path / "official" / "results.json").read_text())["21_SlimRLFN"]
+    assert len(official["valid_runtime"]) == 5
+    assert (tmp_path / "official" / "results" / "21_SlimRLFN" / "valid").is_dir()
