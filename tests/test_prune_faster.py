@@ -42,17 +42,20 @@ def test_a_candidate_meets_only_when_speed_psnr_and_budget_all_do(bench):
     trained = {"fast_sharp": {"finetune_minutes": 40.0}, "fast_blurry": {"finetune_minutes": 40.0},
                "slow_sharp": {"finetune_minutes": 40.0}, "overtrained": {"finetune_minutes": 61.0},
                "refit_over": {"finetune_minutes": 58.0, "refit_minutes": 2.5},
-               "refit_within": {"finetune_minutes": 57.0, "refit_minutes": 2.5}}
+               "refit_within": {"finetune_minutes": 57.0, "refit_minutes": 2.5},
+               "two_threads": {"finetune_minutes": 30.0, "refit_minutes": 1.0, "threads": 2}}
     sharp = {"Set5": 30.05, "Set14": 26.78}
     scores = {"fast_sharp": {"Set5": 30.03, "Set14": 26.77}, "fast_blurry": {"Set5": 30.03, "Set14": 26.70},
-              "slow_sharp": sharp, "overtrained": sharp, "refit_over": sharp, "refit_within": sharp}
+              "slow_sharp": sharp, "overtrained": sharp, "refit_over": sharp, "refit_within": sharp, "two_threads": sharp}
     timed = _timing({"fast_sharp": (0.80, 0.84), "fast_blurry": (0.70, 0.70), "slow_sharp": (0.80, 0.86),
                      "overtrained": (0.8, 0.8), "refit_over": (0.8, 0.8), "refit_within": (0.8, 0.8),
+                     "two_threads": (0.8, 0.8),
                      "SlimRLFN-prune": (1.0, 1.0)})
     verdict = bench.verdicts(trained, scores, timed)
     assert {name: v["met"] for name, v in verdict.items()} == {
         "fast_sharp": True, "fast_blurry": False, "slow_sharp": False, "overtrained": False,
-        "refit_over": False, "refit_within": True}  # the refit's minutes count in the budget
+        "refit_over": False, "refit_within": True,  # the refit's minutes count in the budget
+        "two_threads": False}  # 31 wall minutes on 2 threads are 62 CPU-minutes
     assert not verdict["slow_sharp"]["speed_met"] and not verdict["fast_blurry"]["psnr_met"]
     assert not verdict["overtrained"]["finetune_met"] and not verdict["refit_over"]["finetune_met"]
 
@@ -68,7 +71,7 @@ def test_the_report_table_has_a_row_per_model_with_its_verdict(bench, tmp_path):
               "verdicts": bench.verdicts(trained, scores, timed)}
     table = bench.markdown(report)
     assert "| i24e8 | 0.1470 | 9.185 | 80.0 / 0.800 [0.790, 0.810] | 90.0 / 0.900 [0.890, 0.910] | 30.030 | 26.770 | 40.0 + 2.2 " \
-           "| not met: speed |" in table
+           "(x 1 = 42.2) | not met: speed |" in table
     assert "- i24e8: 25.100 -> 29.300 -> 29.900 dB" in table
     assert "| SlimRLFN-prune | nan | nan |" in table and table.count("| official |") == 2
     bench.frontier_figure(report, tmp_path / "frontier.png")
