@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from slimrlfn.arch.arguments import select_models
+from slimrlfn.arch.source import absolute_model_reference
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
@@ -56,8 +57,8 @@ def model_parameters(models: Optional[Sequence[Any]] = None, challenge_repo: Opt
         return {}
     select_models(list(models or []), challenge_repo, list(model_ids or []), what="--models")
     given: Dict[str, Any] = {}
-    if models:
-        given["models"] = list(models)
+    if models:  # the notebooks run in notebooks/: a relative file path must still name the user's file
+        given["models"] = [absolute_model_reference(item) for item in models]
     if challenge_repo is not None:
         given.update(challenge_repo=str(Path(challenge_repo).resolve()), model_ids=list(model_ids or []))
         given.setdefault("models", [])  # only the entries, unless --models names more
@@ -99,6 +100,7 @@ def run_workbook(
     notebooks = list_notebooks(notebooks_dir, only)  # --only that names nothing: refused before anything is made
     out_dir, figures_dir = check_output_dir(out_dir, "--out_dir"), check_output_dir(figures_dir, "--figures_dir")
     torch_device = resolve_device(device)
+    model_params = model_parameters(models, challenge_repo, model_ids)  # a bad model is refused before data is made
     if data_dir is None:
         data_dir = Path("data/sample")
         if not (data_dir / "DIV2K_LSDIR_valid_HR").is_dir():
@@ -107,7 +109,6 @@ def run_workbook(
     if not data_dir.is_dir():
         raise UserError(f"--data_dir {data_dir}: no such folder")
     params = notebook_parameters(mode, data_dir, figures_dir, out_dir / "results", device)
-    model_params = model_parameters(models, challenge_repo, model_ids)
     for folder in (out_dir / "executed", out_dir / "results", figures_dir):
         folder.mkdir(parents=True, exist_ok=True)
     summary: Dict[str, Any] = {"mode": mode, "device_info": describe_device(torch_device),

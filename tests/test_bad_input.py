@@ -79,7 +79,7 @@ _case("time-missing-data", f"{_TIME} --out {{out}}/t.json".replace("{pairs}", "{
 _case("qat-empty-hr-dir", f"{_QAT} --out {{out}}/q".replace("{hr}", "{empty}"), "--hr_dir")
 _case("qat-corrupt-hr-dir", f"{_QAT} --out {{out}}/q".replace("{hr}", "{corrupt_hr}"), "bad.png")
 _case("qat-missing-hr-dir", f"{_QAT} --out {{out}}/q".replace("{hr}", "{out}/nowhere"), "--hr_dir")
-_case("qat-missing-val-dir", f"{_QAT} --out {{out}}/q --val_dir {{out}}/nowhere", "nowhere")
+_case("qat-missing-val-dir", f"{_QAT} --out {{out}}/q --val_dir {{out}}/nowhere", "--val_dir", "nowhere")
 _case("qat-iterations-0", f"{_QAT} --out {{out}}/q --iterations 0", "--iterations")
 _case("eval-int8-model-without-int8", f"{_EVAL} --save_dir {{out}}/r --int8_model {{folder}}", "--int8_model")
 _case("eval-int8-model-missing", f"{_EVAL} --save_dir {{out}}/r --backend openvino_int8 --int8_model {{out}}/none",
@@ -115,6 +115,12 @@ _case("prune-channels-per-step-0", f"{_PRUNE} --out_dir {{out}}/p --channels_per
 _case("train-iterations-0", f"{_TRAIN} --out_dir {{out}}/t".replace("--iterations 2", "--iterations 0"), "iterations")
 _case("backends-rounds-0", f"{_BACKENDS} --out {{out}}/b.json".replace("--rounds 1", "--rounds 0"), "--rounds")
 _case("field-runs-0", f"{_FIELD} --out {{out}}/f.json".replace("--runs 1", "--runs 0"), "--runs")
+_case("eval-name-with-a-slash", f"{_EVAL} --save_dir {{out}}/r --name ../escaped", "--name", "plain name")
+_case("eval-name-dot-dot", f"{_EVAL} --save_dir {{out}}/r --name ..", "--name", "plain name")
+_case("eval-tolerance-negative", f"{_EVAL} --save_dir {{out}}/r --tolerance -1", "--tolerance", "positive")
+_case("export-tolerance-negative", f"{_EXPORT} --out {{out}}/m.onnx --tolerance -1", "--tolerance", "positive")
+_case("data-pairs-split-unknown", "data pairs --hr_dir {hr} --out_dir {out}/d --split x/../../leak", "--split",
+      "valid, test, train")
 
 
 def _immutable_folder(parent: Path) -> Tuple[Path, str]:

@@ -40,7 +40,8 @@ from slimrlfn.arch.zoo import ZOO, find_checkpoint, load_zoo_model, zoo_entry
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
-__all__ = ["DATA_RANGES", "OFFICIAL_IDS", "ModelSpec", "model_from_reference", "model_from_text", "models_from_texts",
+__all__ = ["DATA_RANGES", "OFFICIAL_IDS", "ModelSpec", "absolute_class_path", "absolute_model_reference",
+           "model_from_reference", "model_from_text", "models_from_texts",
            "resolve_model", "zoo_name_for_id"]
 
 #: The official ``--model_id`` values of ``test_demo.py`` that the zoo holds (other ids need ``challenge_repo``).
@@ -113,6 +114,43 @@ def _refuse_extras(kind: str, **given: Any) -> None:
             raise UserError(f"--{flag}: only for a model class (path/to/file.py:ClassName), not for a {kind}")
 
 
+def absolute_class_path(model: str) -> str:
+    """``path/to/file.py:Class`` with the file made absolute (against the current directory); a module path
+    (``package.module:Class``) or a zoo name unchanged. Stored references must not depend on where a run started."""
+    module, colon, class_name = str(model).rpartition(":")
+    if colon and module.endswith(".py"):
+        return f"{Path(module).resolve()}:{class_name}"
+    return str(model)
+
+
+_PATH_ARGUMENTS = ("checkpoint", "config", "zoo_path", "challenge_repo")
+
+
+def absolute_model_reference(reference: Union[str, Mapping[str, Any]]) -> Union[str, Dict[str, Any]]:
+    """A model reference as :func:`model_from_text` reads it, with every file path in it made absolute: a
+    checkpoint ``.pth`` or an existing path, ``file.py:Class``, and the path arguments of a dict or JSON object.
+    Zoo names and module paths are unchanged; so is what is not understood (the loader refuses it later)."""
+    if isinstance(reference, Mapping) or str(reference).lstrip().startswith("{"):
+        try:
+            arguments = dict(reference) if isinstance(reference, Mapping) else json.loads(str(reference))
+        except json.JSONDecodeError:
+            return str(reference)
+        if not isinstance(arguments, dict):
+            return str(reference)
+        for key in _PATH_ARGUMENTS:
+            if arguments.get(key) is not None:
+                arguments[key] = str(Path(arguments[key]).resolve())
+        if isinstance(arguments.get("model"), str):
+            arguments["model"] = absolute_class_path(arguments["model"])
+        return arguments
+    text = str(reference)
+    if text in ZOO:
+        return text
+    if Path(text).suffix == ".pth" or Path(text).exists():
+        return str(Path(text).resolve())
+    return absolute_class_path(text)
+
+
 def resolve_model(
     model: Optional[str] = None,
     checkpoint: Optional[PathLike] = None,
@@ -136,7 +174,11 @@ def resolve_model(
     absolute = {key: None if value is None else str(Path(value).resolve())
                 for key, value in dict(checkpoint=checkpoint, config=config, zoo_path=zoo_path,
                                        challenge_repo=challenge_repo).items()}
-    arguments = {k: v for k, v in dict(model=model, model_id=model_id, use_prune=use_prune, name=name,
+    if name is not None and (not str(name).strip() or str(name) in (".", "..") or any(c in str(name) for c in "/\\")):
+        raise UserError(f"--name {name!r}: expected a plain name (it names the results entry and its image folder), "
+                        f"without / or \\")
+    stored_model = None if model is None else absolute_class_path(model)  # a derived model reloads from anywhere
+    arguments = {k: v for k, v in dict(model=stored_model, model_id=model_id, use_prune=use_prune, name=name,
                                        kwargs=parse_kwargs(kwargs) or None, data_range=data_range,
                                        state_key=state_key, **absolute).items() if v is not None and v is not False}
     if not strict:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Union
 
-__all__ = ["PathLike", "atomic_write_bytes", "cache_root", "atomic_write_text", "atomic_write_json", "first_difference",
+__all__ = ["PathLike", "atomic_write_bytes", "cache_root", "give_default_mode", "atomic_write_text", "atomic_write_json", "first_difference",
            "sha256_of_file"]
 
 #: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
@@ -26,6 +26,22 @@ def cache_root() -> Path:
     return Path(os.environ.get("SLIMRLFN_CACHE_DIR") or Path.home() / ".cache" / "slimrlfn")
 
 
+def _process_umask() -> int:
+    mask = os.umask(0o022)  # read it (os.umask sets as it reads), then put it back
+    os.umask(mask)
+    return mask
+
+
+#: The umask of this process, read once at import (before any worker thread writes files).
+_UMASK = _process_umask()
+
+
+def give_default_mode(path: PathLike) -> None:
+    """Give a file made by ``tempfile.mkstemp`` (mode 0600) the mode an ordinary new file gets: 0666 minus the
+    umask, so that results in a shared folder are as readable as the user's other files."""
+    os.chmod(path, 0o666 & ~_UMASK)
+
+
 def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + fsync + rename); creates parent folders."""
     path = Path(path)
@@ -36,6 +52,7 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        give_default_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import argparse
 
+from slimrlfn.core.errors import UserError
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.pairs import make_pairs
 from slimrlfn.data.sample import make_sample
 
-__all__ = ["add_arguments", "run_from_args", "run_pairs", "run_sample"]
+#: The splits of the NTIRE layout (DIV2K_LSDIR_<split>_HR / _LR).
+SPLITS = ("valid", "test", "train")
+
+__all__ = ["SPLITS", "add_arguments", "run_from_args", "run_pairs", "run_sample"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -16,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     pairs = sub.add_parser("pairs", help="HR folder -> mod-cropped HR + MATLAB-bicubic LR")
     pairs.add_argument("--hr_dir", required=True)
     pairs.add_argument("--out_dir", required=True)
-    pairs.add_argument("--split", default="valid")
+    pairs.add_argument("--split", default="valid",
+                       help="the split the folders are named for: DIV2K_LSDIR_<split>_HR/_LR (valid, test or train)")
     pairs.add_argument("--scale", type=int, default=4)
     sample = sub.add_parser("sample", help="the embedded default set (scikit-image photos)")
     sample.add_argument("--out_dir", default="data/sample")
@@ -25,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_pairs(args: argparse.Namespace) -> int:
     """``slimrlfn data pairs``; returns 0."""
+    if args.split not in SPLITS:
+        raise UserError(f"--split {args.split!r}: expected one of {', '.join(SPLITS)} (the folders are "
+                        f"DIV2K_LSDIR_<split>_HR and _LR)")
     check_output_dir(args.out_dir, "--out_dir")
     pairs = make_pairs(args.hr_dir, args.out_dir, args.split, args.scale)
     print(f"{len(pairs)} pairs written under {args.out_dir} (DIV2K_LSDIR_{args.split}_HR / _LR, x{args.scale})")

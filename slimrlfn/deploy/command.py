@@ -45,6 +45,8 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError("export: name the model: --model NAME, --checkpoint PATH, or --challenge_repo DIR --model_id N")
     if args.check_images < 1:
         raise UserError(f"--check_images {args.check_images}: expected at least 1")
+    if not args.tolerance > 0:
+        raise UserError(f"--tolerance {args.tolerance}: expected a positive difference on the [0, 255] output")
     if args.out is not None:
         check_output_file(args.out, "--out")
     spec = model_from_args(args)

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike, atomic_write_json
+from slimrlfn.core.files import PathLike, atomic_write_json, give_default_mode
 from slimrlfn.core.optional import is_installed, require_module
 from slimrlfn.data.images import modcrop
 from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
@@ -225,6 +225,7 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
             raise UserError(f"{out_path}: the export is not exact, refused (tolerance {tolerance:g} on the [0, 255] "
                             f"output, {PSNR_TOLERANCE_DB:g} dB): {worst}")
         check = min(passing, key=lambda c: c["max_abs_diff"])
+        give_default_mode(staged)
         os.replace(staged, out_path)
     finally:
         if os.path.exists(staged):

@@ -53,6 +53,8 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     """Evaluate as the parsed arguments say; prints the results table."""
     if args.tile is not None and args.tile < 1:
         raise UserError(f"--tile {args.tile}: expected a positive number of LR pixels")
+    if args.tolerance is not None and not args.tolerance > 0:
+        raise UserError(f"--tolerance {args.tolerance}: expected a positive difference on the [0, 255] output")
     if args.int8_max_drop is not None and not args.int8_max_drop >= 0:
         raise UserError(f"--int8_max_drop {args.int8_max_drop}: expected a drop in dB, 0 or more")
     if args.int8_calibration is not None and not Path(args.int8_calibration).is_dir():

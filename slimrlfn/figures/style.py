@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, List, Tuple
 
-from slimrlfn.core.files import PathLike
+from slimrlfn.core.files import PathLike, give_default_mode
 
 __all__ = ["SERIES_COLOURS", "save_figure", "split_stem"]
 
@@ -37,6 +37,7 @@ def save_figure(fig: Any, out_dir: PathLike, stem: str, close: bool = True) -> L
         try:
             metadata = {"CreationDate": None} if fmt == "pdf" else None
             fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata)
+            give_default_mode(tmp)
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):

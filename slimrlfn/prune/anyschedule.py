@@ -26,7 +26,7 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 
 from slimrlfn.arch.derived import first_line, load_derived, save_derived
-from slimrlfn.arch.source import ModelSpec, resolve_model
+from slimrlfn.arch.source import ModelSpec, absolute_class_path, resolve_model
 from slimrlfn.core.devices import resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
@@ -70,6 +70,16 @@ class AnyPruneSettings:
 _NOT_IDENTITY = ("out_dir", "steps", "device", "progress", "overwrite")  # more steps extend a run
 
 
+def _absolute_dirs(identity: Dict[str, Any]) -> Dict[str, Any]:
+    """``identity`` with ``val_dirs`` and ``hr_dirs`` absolute (relative ones against the current folder), so that a
+    run is the same run whichever folder it is started or resumed from."""
+    source = identity.get("source")
+    if isinstance(source, dict) and isinstance(source.get("model"), str):
+        source = {**source, "model": absolute_class_path(source["model"])}
+    return {**identity, "source": source, **{key: [str(Path(d).resolve()) for d in identity.get(key) or []]
+                                             for key in ("val_dirs", "hr_dirs")}}
+
+
 def _check(settings: AnyPruneSettings) -> None:
     if settings.steps < 1:
         raise UserError(f"--steps {settings.steps}: expected at least 1")
@@ -102,7 +112,8 @@ def prune_any_iteratively(spec: ModelSpec, settings: AnyPruneSettings,
     _check(settings)
     device = resolve_device(settings.device)
     out = check_output_dir(settings.out_dir, "--out_dir")
-    identity = {"source": spec.arguments, **{k: v for k, v in asdict(settings).items() if k not in _NOT_IDENTITY}}
+    identity = _absolute_dirs({"source": spec.arguments,
+                               **{k: v for k, v in asdict(settings).items() if k not in _NOT_IDENTITY}})
     run_path = out / "run.json"
     run: Dict[str, Any] = {"kind": "slimrlfn-prune-any", "identity": identity, "model": spec.label, "steps": []}
     if run_path.is_file() and not settings.overwrite:
@@ -112,6 +123,8 @@ def prune_any_iteratively(spec: ModelSpec, settings: AnyPruneSettings,
             raise UserError(f"--out_dir {out}: its run.json is not valid JSON ({exc}); pass --overwrite or choose "
                             f"another --out_dir") from None
         only_a_start = len(existing.get("steps") or []) <= 1  # a start that failed at its first step is replaced
+        if isinstance(existing.get("identity"), dict):
+            existing["identity"] = _absolute_dirs(existing["identity"])  # an older run.json kept them relative
         if existing.get("identity") != identity and not only_a_start:
             raise UserError(f"--out_dir {out}: holds a run with other settings; pass --overwrite or choose another "
                             f"--out_dir")

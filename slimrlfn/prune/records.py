@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
+from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_text
 from slimrlfn.prune.settings import RUN_KEYS, PruneSettings
@@ -48,9 +49,29 @@ def step_checkpoint(out_dir: Path, step: int) -> Path:
     return out_dir / f"step_{step:02d}" / "model.pth"
 
 
+def _absolute(value: Any) -> Any:
+    return None if value is None else str(Path(value).resolve())
+
+
+def absolute_run_paths(run: Dict[str, Any]) -> Dict[str, Any]:
+    """``run`` (the ``RUN_KEYS`` of a run) with its folders and files made absolute, so that a run is the same run
+    whichever folder it is started or resumed from: ``val_dir``, ``hr_dirs``, and ``model``, ``teacher`` and
+    ``target_shape`` where they name a file (a zoo name, ``start``, ``none`` or a list stays as it is). A relative
+    path of an older ``run.json`` resolves against the current folder, where such a run was resumed from."""
+    out = dict(run)
+    out["val_dir"] = _absolute(run.get("val_dir"))
+    out["hr_dirs"] = [_absolute(d) for d in run.get("hr_dirs") or []]
+    for key in ("model", "teacher", "target_shape"):
+        value = run.get(key)
+        if isinstance(value, str) and value not in ZOO and value not in ("start", "none") and \
+                (Path(value).suffix in (".pth", ".json") or Path(value).exists()):
+            out[key] = _absolute(value)
+    return out
+
+
 def run_document(settings: PruneSettings, start_config: Dict[str, Any], digest: str) -> Dict[str, Any]:
-    return {"run": {key: getattr(settings, key) for key in RUN_KEYS}, "start_config": start_config,
-            "start_sha256": digest}
+    return {"run": absolute_run_paths({key: getattr(settings, key) for key in RUN_KEYS}),
+            "start_config": start_config, "start_sha256": digest}
 
 
 def check_resume(out_dir: Path, document: Dict[str, Any]) -> bool:
@@ -69,6 +90,7 @@ def check_resume(out_dir: Path, document: Dict[str, Any]) -> bool:
     old = existing.get("run", {})
     # a key the folder lacks was added since it was written: that run had the default
     old = {key: old.get(key, getattr(_DEFAULTS, key, None)) for key in RUN_KEYS}
+    old = absolute_run_paths(old)
     differing = next((key for key in RUN_KEYS if json.dumps(old[key]) != json.dumps(document["run"][key])), None)
     other_weights = existing.get("start_sha256") != document["start_sha256"]
     if (differing or other_weights) and holds_only_a_start(out_dir):

@@ -67,7 +67,7 @@ def val_drops(model: torch.nn.Module, out: Path, folders: List[str], scale: int,
     drops = {}
     for folder in folders:
         pairs = [{"lr": read_image(p.lr_path), "hr": modcrop(read_image(p.hr_path), scale)}
-                 for p in find_pairs(folder, "valid", scale)]
+                 for p in find_pairs(folder, "valid", scale, flag="--val_dir")]
         drops[folder] = psnr_drop(int8, model, pairs, cpu, data_range)
     return drops
 
@@ -88,7 +88,7 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     spec = model_from_args(args)
     spec.model.cpu().eval()
     for folder in args.val_dir:
-        find_pairs(folder, "valid", spec.scale)  # a bad folder fails before the fine-tune
+        find_pairs(folder, "valid", spec.scale, flag="--val_dir")  # a bad folder fails before the fine-tune
     record = run_qat(spec.model, args.hr_dir, args.out, settings, args.calibration, spec.result_name,
                      spec.data_range)
     print(f"{args.out}: {record['iterations']} QAT iterations in {record['seconds'] / 60:.1f} min "

@@ -46,3 +46,16 @@ def test_an_immutable_folder_is_refused_even_for_root(tmp_path):
             check_output_file(locked / "x.json", "--out")
     finally:
         subprocess.run(["chattr", "-i", str(locked)], check=False)
+
+
+def test_atomic_files_get_the_mode_of_an_ordinary_new_file(tmp_path):
+    """mkstemp makes 0600 files; results in a shared folder must be as readable as the user's other files."""
+    import os
+
+    from slimrlfn.core.files import atomic_write_text
+
+    (tmp_path / "plain.txt").write_text("x")
+    written = atomic_write_text(tmp_path / "results.json", "{}\n")
+    plain = os.stat(tmp_path / "plain.txt").st_mode & 0o777
+    assert os.stat(written).st_mode & 0o777 == plain
+    assert plain != 0o600, "this test needs a umask that leaves a new file readable by others (e.g. 022)"

@@ -47,3 +47,29 @@ def test_a_failed_start_does_not_block_the_corrected_rerun(start, tiny_pairs, tm
     assert [r["step"] for r in load_records(out)] == [0, 1] and not holds_only_a_start(out)
     with pytest.raises(UserError, match="holds another run: its lr is"):
         prune_iteratively(_settings(start, tiny_pairs, out, lr=5.0), log=lambda _: None)
+
+
+def test_a_run_is_the_same_run_from_any_folder_and_not_on_other_data(start, tiny_pairs, tmp_path, monkeypatch):
+    """Paths are compared resolved: the run started with relative paths resumes from another folder under other
+    spellings of the same folders, and refuses the same relative spelling that now names other data."""
+    import shutil
+
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    shutil.copytree(tiny_pairs, home / "data" / "pairs")
+    other = tmp_path / "other"
+    shutil.copytree(tiny_pairs, other / "data" / "pairs")
+    (home / "sub").mkdir()
+    monkeypatch.chdir(home)
+    relative = _settings(start, tmp_path / "x", "run", val_dir="data/pairs",
+                         hr_dirs=["data/pairs/DIV2K_LSDIR_valid_HR"])
+    prune_iteratively(relative, log=lambda _: None)
+    monkeypatch.chdir(home / "sub")  # the same folders, spelled from elsewhere: a resume, nothing more to do
+    again = _settings(start, tmp_path / "x", "../run", val_dir="../data/pairs", max_steps=1,
+                      hr_dirs=["../data/pairs/DIV2K_LSDIR_valid_HR"])
+    assert prune_iteratively(again, log=lambda _: None)["steps"] == 1
+    monkeypatch.chdir(other)  # the same relative text, other data: another run
+    moved = _settings(start, tmp_path / "x", str(home / "run"), val_dir="data/pairs",
+                      hr_dirs=["data/pairs/DIV2K_LSDIR_valid_HR"])
+    with pytest.raises(UserError, match="holds another run: its val_dir is"):
+        prune_iteratively(moved, log=lambda _: None)
