@@ -171,9 +171,8 @@ def resolve_model(
     a workbook ``checkpoint`` (+ ``config``); a zoo ``model``; else the official ``model_id`` (default 21,
     SlimRLFN). UserError (one line) for anything unknown, missing, unfitting or refused.
     """
-    absolute = {key: None if value is None else str(Path(value).resolve())
-                for key, value in dict(checkpoint=checkpoint, config=config, zoo_path=zoo_path,
-                                       challenge_repo=challenge_repo).items()}
+    paths = dict(checkpoint=checkpoint, config=config, zoo_path=zoo_path, challenge_repo=challenge_repo)
+    absolute = {key: None if paths[key] is None else str(Path(paths[key]).resolve()) for key in _PATH_ARGUMENTS}
     if name is not None and (not str(name).strip() or str(name) in (".", "..") or any(c in str(name) for c in "/\\")):
         raise UserError(f"--name {name!r}: expected a plain name (it names the results entry and its image folder), "
                         f"without / or \\")

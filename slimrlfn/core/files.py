@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Union
 
-__all__ = ["PathLike", "atomic_write_bytes", "cache_root", "give_default_mode", "atomic_write_text", "atomic_write_json", "first_difference",
-           "sha256_of_file"]
+__all__ = ["PathLike", "atomic_write_bytes", "cache_root", "give_default_mode", "atomic_write_text", "atomic_write_json",
+           "first_difference", "sha256_of_file"]
 
 #: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
 PathLike = Union[str, "os.PathLike[str]"]

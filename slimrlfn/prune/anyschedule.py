@@ -70,9 +70,9 @@ class AnyPruneSettings:
 _NOT_IDENTITY = ("out_dir", "steps", "device", "progress", "overwrite")  # more steps extend a run
 
 
-def _absolute_dirs(identity: Dict[str, Any]) -> Dict[str, Any]:
-    """``identity`` with ``val_dirs`` and ``hr_dirs`` absolute (relative ones against the current folder), so that a
-    run is the same run whichever folder it is started or resumed from."""
+def _absolute_paths(identity: Dict[str, Any]) -> Dict[str, Any]:
+    """``identity`` with ``val_dirs``, ``hr_dirs`` and the source's ``file.py:Class`` absolute (relative ones against
+    the current folder), so that a run is the same run whichever folder it is started or resumed from."""
     source = identity.get("source")
     if isinstance(source, dict) and isinstance(source.get("model"), str):
         source = {**source, "model": absolute_class_path(source["model"])}
@@ -112,7 +112,7 @@ def prune_any_iteratively(spec: ModelSpec, settings: AnyPruneSettings,
     _check(settings)
     device = resolve_device(settings.device)
     out = check_output_dir(settings.out_dir, "--out_dir")
-    identity = _absolute_dirs({"source": spec.arguments,
+    identity = _absolute_paths({"source": spec.arguments,
                                **{k: v for k, v in asdict(settings).items() if k not in _NOT_IDENTITY}})
     run_path = out / "run.json"
     run: Dict[str, Any] = {"kind": "slimrlfn-prune-any", "identity": identity, "model": spec.label, "steps": []}
@@ -124,7 +124,7 @@ def prune_any_iteratively(spec: ModelSpec, settings: AnyPruneSettings,
                             f"another --out_dir") from None
         only_a_start = len(existing.get("steps") or []) <= 1  # a start that failed at its first step is replaced
         if isinstance(existing.get("identity"), dict):
-            existing["identity"] = _absolute_dirs(existing["identity"])  # an older run.json kept them relative
+            existing["identity"] = _absolute_paths(existing["identity"])  # an older run.json kept them relative
         if existing.get("identity") != identity and not only_a_start:
             raise UserError(f"--out_dir {out}: holds a run with other settings; pass --overwrite or choose another "
                             f"--out_dir")

@@ -2,8 +2,6 @@
 given by a relative path reloads elsewhere, and the workbook hands the notebooks absolute paths."""
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
@@ -54,4 +52,4 @@ def test_a_name_with_a_path_in_it_is_refused():
     for name in ("../escaped", "a/b", "..", " "):
         with pytest.raises(UserError, match="--name .*plain name"):
             resolve_model(model="slimrlfn", name=name)
-    assert json.dumps(resolve_model(model="slimrlfn", name="mine").arguments)  # a plain name is fine
+    assert resolve_model(model="slimrlfn", name="mine").arguments["name"] == "mine"  # a plain name is fine
