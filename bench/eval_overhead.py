@@ -27,12 +27,12 @@ from unittest import mock
 import numpy as np
 import torch
 
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.devices import describe_device, resolve_device, synchronize
 from slimrlfn.data.images import read_image, write_image
 from slimrlfn.data.pairs import find_pairs, write_pairs
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.deploy.backends import build_backend
 from slimrlfn.evaluate import ntire as ev
 
@@ -50,10 +50,10 @@ def bare_seconds(model, pairs, device, out_dir: Path) -> float:
     for pair in pairs:
         begin = time.perf_counter()
         lr = read_image(pair.lr_path)
-        sr = model(uint8_to_tensor(lr, device))
+        sr = model(uint8_to_tensor(lr, device, 255.0))
         synchronize(device)
         total += time.perf_counter() - begin
-        sr_img = tensor_to_uint8(sr)  # (counted on the evaluate side only)
+        sr_img = tensor_to_uint8(sr, 255.0)  # (counted on the evaluate side only)
         begin = time.perf_counter()
         write_image(out_dir / f"{pair.name}.png", sr_img)
         read_image(pair.hr_path)

@@ -25,7 +25,7 @@ import torch
 from tqdm.auto import tqdm
 
 from slimrlfn.arch.challenge import ChallengeRepo
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
 from slimrlfn.data.pairs import find_pairs

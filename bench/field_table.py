@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from slimrlfn.arch.challenge import ChallengeRepo
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_text
 from slimrlfn.evaluate.ntire import evaluate

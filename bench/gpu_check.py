@@ -44,7 +44,7 @@ MODELS = ["rlfn", "slimrlfn", "slimrlfn_prune"]
 
 
 def _eval(args: argparse.Namespace, models: List[str], backend: str, out: Path) -> Dict[str, Any]:
-    from slimrlfn.arch.source import resolve_model
+    from slimrlfn.arch.ref import resolve_model
     from slimrlfn.evaluate.ntire import evaluate
 
     rows = {}

@@ -26,14 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slimrlfn.arch.source import model_from_text
+from slimrlfn.arch.ref import load_model
 from slimrlfn.core.devices import describe_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json, atomic_write_text
 from slimrlfn.data.images import modcrop, read_image
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.data.sample import real_input
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.deploy.backends import build_backend
 from slimrlfn.deploy.int8 import DEFAULT_MAX_DROP_DB
 from slimrlfn.metrics.quality import psnr
@@ -49,7 +49,7 @@ def mean_psnr(run, folder: Path) -> float:
     values = []
     with torch.no_grad():
         for pair in find_pairs(folder, "valid", 4):
-            sr = tensor_to_uint8(run(uint8_to_tensor(read_image(pair.lr_path), CPU)))
+            sr = tensor_to_uint8(run(uint8_to_tensor(read_image(pair.lr_path), CPU, 255.0)), 255.0)
             values.append(psnr(sr, modcrop(read_image(pair.hr_path), 4), border=4))
     return float(np.mean(values))
 
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     begin, load_before = time.perf_counter(), os.getloadavg()[0]
     rows = []
     for model_name, qat_dir in zip(args.models, qat_dirs):
-        spec = model_from_text(model_name, "--models")
+        spec = load_model(model_name, "--models")
         model = spec.model.eval()
         fp32 = build_backend("openvino", model, CPU)
         int8 = build_backend("openvino_int8", model, CPU, check=False,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.prune.anyschedule import AnyPruneSettings, prune_any_iteratively
 

@@ -24,7 +24,7 @@ import os
 import time
 from pathlib import Path
 
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.files import atomic_write_json

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from slimrlfn.arch.arguments import select_models
-from slimrlfn.arch.source import absolute_model_reference
+from slimrlfn.arch.arguments import add_models_arguments, select_models
+from slimrlfn.arch.ref import ModelRef
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
@@ -58,7 +58,7 @@ def model_parameters(models: Optional[Sequence[Any]] = None, challenge_repo: Opt
     select_models(list(models or []), challenge_repo, list(model_ids or []), what="--models")
     given: Dict[str, Any] = {}
     if models:  # the notebooks run in notebooks/: a relative file path must still name the user's file
-        given["models"] = [absolute_model_reference(item) for item in models]
+        given["models"] = [ModelRef.parse(item, "--models").absolute().to_json() for item in models]
     if challenge_repo is not None:
         given.update(challenge_repo=str(Path(challenge_repo).resolve()), model_ids=list(model_ids or []))
         given.setdefault("models", [])  # only the entries, unless --models names more
@@ -152,12 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="*", default=None, help="notebook name prefixes to run, e.g. 01 03")
     parser.add_argument("--out_dir", default="runs/workbook", help="executed notebooks, results and summary")
     parser.add_argument("--figures_dir", default="figures", help="where the notebooks export their figures (PNG + PDF)")
-    parser.add_argument("--models", nargs="+", default=None,
-                        help="the models of notebooks 01, 03, 04, 04b: zoo names, .pth files, file.py:Class, JSON objects "
-                             "(default: each notebook's, the zoo's three)")
-    parser.add_argument("--challenge_repo", default=None, help="an NTIRE ESR challenge repository: its entries too")
-    parser.add_argument("--model_ids", nargs="+", type=int, default=None,
-                        help="entries of --challenge_repo (default: every one that loads)")
+    add_models_arguments(parser, [], default_text="each notebook's, the zoo's three (notebooks 01, 03, 04, 04b)")
     return parser
 
 

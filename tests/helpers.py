@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["LOADING_2024", "assert_figure_files", "outlives", "process_alive", "fake_timing_study", "textured_image", "write_fake_challenge_repo", "write_user_model"]
+__all__ = ["LOADING_2024", "assert_figure_files", "outlives", "process_alive", "fake_timing_study", "textured_image", "tree_fingerprint", "write_fake_challenge_repo", "write_user_model"]
 
 #: The entries of ../shared/ntire2024_esr that load on a CPU, with the data_range select_model gives them.
 LOADING_2024 = {0: 255.0, 1: 1.0, 3: 1.0, 4: 1.0, 10: 1.0, 13: 255.0, 15: 1.0, 16: 1.0, 21: 255.0, 22: 1.0,
@@ -44,6 +44,24 @@ def tiny_slimrlfn(seed: int = 0):
 
     torch.manual_seed(seed)
     return build_model({"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 1}).eval()
+
+
+def tree_fingerprint(folder: Path) -> dict:
+    """Every file, folder and link under ``folder`` (relative path -> kind, size, mtime and sha256 of a file): two
+    fingerprints are equal only when nothing was added, removed or written there, ``__pycache__`` included."""
+    import hashlib
+
+    prints = {}
+    for path in sorted(Path(folder).rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            prints[name] = ("link", str(path.readlink()))
+        elif path.is_dir():
+            prints[name] = ("dir",)
+        else:
+            stat = path.stat()
+            prints[name] = ("file", stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+    return prints
 
 
 def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:
@@ -278,14 +296,14 @@ def fake_field_doc(runs: int = 3) -> dict:
         micro = {"model": "m", "pid": 900 + index, "kind": "micro", "run": None, "status": "ok", "warmup": 3,
                  "groups": {"256x256": {"median_ms": warm[-1] * 3}}}
         entries.append({
-            "id": key, "hint": f"entry {model_id}", "arguments": {"model_id": model_id}, "model_id": model_id,
+            "id": key, "hint": f"entry {model_id}", "ref": {"kind": "challenge", "challenge_repo": "/repo", "model_id": model_id}, "model_id": model_id,
             "use_prune": False, "key": key, "name": key, "status": "ok", "error": None,
             "measures": {"num_parameters": params, "flops": flops, "flops_undercount": key == "11_Steady",
                          "activations": 1.0, "num_conv": 10, "psnr": {"valid": psnr, "test": psnr + 0.1},
                          "psnr_y": {"valid": psnr + 1.5, "test": psnr + 1.6}},
             "cold": [record("run", r + 1, ms, 100 * index + r, 1) for r, ms in enumerate(cold[:runs])],
             "warm": [record("run", r + 1, ms, 900 + index, r + 1) for r, ms in enumerate(warm[:runs])] + [micro]})
-    entries.append({"id": "12", "hint": "entry 12", "arguments": {"model_id": 12}, "model_id": 12, "use_prune": False,
+    entries.append({"id": "12", "hint": "entry 12", "ref": {"kind": "challenge", "challenge_repo": "/repo", "model_id": 12}, "model_id": 12, "use_prune": False,
                     "key": "12_Broken", "status": "error", "error": "entry 12: missing file models/team12_X.py in /repo",
                     "measures": None, "cold": [], "warm": []})
     doc = {"kind": "slimrlfn-field", "version": 1, "runs": runs, "parts": parts, "official_splits": False,

@@ -25,7 +25,7 @@ LAYERS = (
     ("cli",),
 )
 #: Entry points (``python -m ...``) sit on top of everything.
-ENTRY_POINTS = ("slimrlfn.timing_study",)
+ENTRY_POINTS: tuple = ()
 LIMIT_LINES = 400
 GRAPH = build_graph()
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.evaluate.ntire import evaluate
+from tests.helpers import tree_fingerprint
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -24,10 +25,17 @@ def _ntire_layout(set_dir: Path, out: Path) -> Path:
     return out
 
 
+def _assert_unchanged(repo: Path, before: dict, what: str) -> None:
+    after = tree_fingerprint(repo)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"{what} changed the checkout {repo}: {changed[:10]}"
+
+
 @pytest.mark.shared
 def test_the_official_script_runs_on_the_cpu_and_gives_the_psnr_of_slimrlfn_eval(esr_repo, set5_dir, tmp_path):
     data = _ntire_layout(set5_dir, tmp_path / "set5")
     work = tmp_path / "official"
+    before = tree_fingerprint(esr_repo)  # the organisers' own results.json, results.txt and log are there
     done = subprocess.run([sys.executable, str(BENCH / "official_on_cpu.py"), "--repo", str(esr_repo), "--work_dir",
                            str(work), "--", "--data_dir", str(data), "--save_dir", str(work / "results"),
                            "--model_id", "21"], capture_output=True, text=True, timeout=600)
@@ -35,9 +43,10 @@ def test_the_official_script_runs_on_the_cpu_and_gives_the_psnr_of_slimrlfn_eval
     official = json.loads((work / "results.json").read_text())["21_SlimRLFN"]
     assert len(official["valid_runtime"]) == 5 and all(ms > 0 for ms in official["valid_runtime"])  # CPU wall times
     assert official["valid_memory"] == 0.0 and abs(official["flops"] - 11.991) < 1e-3
-    assert not list(Path(esr_repo).glob("results.json"))  # nothing written into the checkout
+    _assert_unchanged(esr_repo, before, "the official run")
     ours = evaluate(resolve_model(challenge_repo=esr_repo, model_id=21), data, tmp_path / "ours", backend="eager",
                     progress=False, save_images=False)
+    _assert_unchanged(esr_repo, before, "slimrlfn's own load of the entry")
     assert ours["valid_psnr"] == pytest.approx(official["valid_psnr"], abs=1e-9)
     assert abs(official["valid_ave_psnr"] - 30.068) < 5e-4  # the reference of ../shared/README.md
 

@@ -44,6 +44,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from slimrlfn.arch.weights import load_weights_only
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 from slimrlfn.core.optional import install_hint
@@ -265,16 +266,9 @@ class ChallengeRepo:
             if kwargs.get("weights_only") is False:
                 raise UserError("it loads a checkpoint with weights_only=False; refused (checkpoints load with "
                                 "weights_only=True only)")
-            kwargs.setdefault("map_location", device)
-            kwargs["weights_only"] = True
-            try:
-                return original_load(f, *args, **kwargs)
-            except Exception as exc:
-                if isinstance(exc, (FileNotFoundError, UserError)):
-                    raise
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise UserError(f"checkpoint {f}: cannot be read as weights only ({first}); refused, "
-                                f"never unpickled") from None
+            if isinstance(f, (str, os.PathLike)) and not os.path.isfile(f):
+                raise FileNotFoundError(2, "No such file or directory", str(f))
+            return load_weights_only(f, "checkpoint", kwargs.get("map_location", args[0] if args else device))
 
         original_load_state_dict = nn.Module.load_state_dict
         self._non_strict = None

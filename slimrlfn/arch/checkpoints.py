@@ -1,8 +1,8 @@
 """Checkpoints as architecture config (JSON) + ``state_dict``, never pickled modules.
 
 A derived model (pruned, fine-tuned) is saved as ``NAME.pth`` (a plain ``state_dict``) with
-``NAME.json`` beside it (the config of :mod:`slimrlfn.arch.config`). Loading always uses
-``torch.load(..., weights_only=True)``. A bare official-layout ``state_dict`` without a config is
+``NAME.json`` beside it (the config of :mod:`slimrlfn.arch.config`). Files are read by the one weights
+reader, :func:`slimrlfn.arch.weights.read_weights` (``weights_only=True``). A bare official-layout ``state_dict`` without a config is
 recognised from its key names and tensor shapes (:func:`infer_config`).
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 
 from slimrlfn.arch.config import build_model, config_of, validate_config
+from slimrlfn.arch.weights import read_weights
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json
 
@@ -26,7 +27,6 @@ __all__ = [
     "infer_config",
     "load_checkpoint",
     "load_state_dict_checked",
-    "read_state_dict",
     "save_checkpoint",
     "weights_digest",
 ]
@@ -35,26 +35,6 @@ __all__ = [
 def config_path_for(checkpoint: PathLike) -> Path:
     """The config file that belongs to a checkpoint: same folder and stem, suffix ``.json``."""
     return Path(checkpoint).with_suffix(".json")
-
-
-def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
-    """Read a plain ``state_dict`` with ``weights_only=True`` (CPU tensors).
-
-    Raises UserError when the file is missing, not a torch file, or holds something else.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"checkpoint {path}: no such file")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for corrupt or pickled-module files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"checkpoint {path}: cannot be read as a weights-only state_dict ({first})") from None
-    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
-        obj = obj["state_dict"]
-    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise UserError(f"checkpoint {path}: expected a state_dict (name -> tensor), got {type(obj).__name__}")
-    return dict(obj)
 
 
 def _shape(state_dict: Mapping[str, torch.Tensor], key: str) -> Tuple[int, ...]:
@@ -166,7 +146,7 @@ def load_checkpoint(path: PathLike, config: Optional[Union[PathLike, Dict[str, A
     checkpoint, else it is inferred from the official key layout.
     """
     path = Path(path)
-    state_dict = read_state_dict(path)
+    state_dict = read_weights(path)
     if isinstance(config, dict):
         try:
             resolved = validate_config(config)

@@ -6,10 +6,9 @@ import argparse
 import json
 from typing import Any, Dict, List, Optional, Sequence
 
-import torch
-
+from slimrlfn.arch.arguments import add_models_arguments
 from slimrlfn.arch.challenge import ChallengeRepo
-from slimrlfn.arch.external import check_sr_model
+from slimrlfn.arch.ref import load_model
 from slimrlfn.arch.zoo import ZOO, find_checkpoint
 from slimrlfn.core.errors import UserError
 
@@ -35,10 +34,7 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 def add_models_list_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The ``slimrlfn models`` flags."""
-    parser.add_argument("--challenge_repo", required=True,
-                        help="an NTIRE ESR challenge repository (test_demo.py, models/, model_zoo/), where you keep it")
-    parser.add_argument("--model_ids", nargs="+", type=int, default=None, help="only these ids (default: all)")
-    return parser
+    return add_models_arguments(parser, [], repo_required=True, with_models=False)
 
 
 def list_entries(repo: ChallengeRepo, ids: Optional[Sequence[int]] = None) -> List[Dict[str, Any]]:
@@ -48,13 +44,12 @@ def list_entries(repo: ChallengeRepo, ids: Optional[Sequence[int]] = None) -> Li
         row = {"model_id": model_id, "ok": False, "name": None, "data_range": None, "params_m": None, "tile": None,
                "reason": None}
         try:
-            entry = repo.load(model_id)
-            check_sr_model(entry.model, entry.data_range, 4, torch.device("cpu"), f"entry {model_id} ({entry.name})")
+            spec = load_model({"challenge_repo": repo.folder, "model_id": model_id})
         except UserError as exc:
             row["reason"] = str(exc).removeprefix(f"entry {model_id}: ")
         else:
-            row.update(ok=True, name=entry.name, data_range=entry.data_range, tile=entry.tile,
-                       params_m=sum(p.numel() for p in entry.model.parameters()) / 1e6)
+            row.update(ok=True, name=spec.result_name, data_range=spec.data_range, tile=spec.tile,
+                       params_m=sum(p.numel() for p in spec.model.parameters()) / 1e6)
         rows.append(row)
     return rows
 

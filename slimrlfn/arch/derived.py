@@ -1,8 +1,9 @@
 """A derived model: any SR network (a class, a challenge entry) with channels removed by Torch-Pruning.
 
 Saved the workbook's way, never as a pickled module: ``NAME.pth`` (a plain state_dict) and ``NAME.json``
-beside it, ``{"kind": "slimrlfn-derived", "source": <the model's arguments, resolve_model's keywords>,
-"data_range", "trace_side", "removals": [{conv name: [channel indices]}, ...]}``. :func:`load_derived`
+beside it, ``{"kind": "slimrlfn-derived", "source": <the source model's reference, its JSON form>,
+"data_range", "trace_side", "removals": [{conv name: [channel indices]}, ...]}`` (records written before the
+reference had a JSON form keep the keyword form of the flags there; it reads the same). :func:`load_derived`
 rebuilds the source model, replays each removal through a dependency graph traced again (indices refer
 to the widths after the removals before it), and loads the state_dict strictly with ``weights_only=True``.
 
@@ -25,6 +26,7 @@ import torch.nn as nn
 import torch_pruning as tp
 from torch_pruning.dependency.index_mapping import _FlattenIndexMapping
 
+from slimrlfn.arch.weights import read_weights
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
 
@@ -51,7 +53,7 @@ def example_input(model: nn.Module, data_range: float, side: int = TRACE_SIDE) -
     return (torch.rand(1, 3, side, side, generator=generator) * data_range).to(param.device, param.dtype)
 
 
-def trace_graph(model: nn.Module, data_range: float = 1.0, side: int = TRACE_SIDE) -> Tuple[tp.DependencyGraph, Dict[nn.Module, int]]:
+def trace_graph(model: nn.Module, data_range: float, side: int = TRACE_SIDE) -> Tuple[tp.DependencyGraph, Dict[nn.Module, int]]:
     """The dependency graph of ``model`` (put in eval mode) and ``{module whose output feeds a pixel shuffle: r^2}``.
 
     UserError (one line) when Torch-Pruning cannot trace the model.
@@ -140,36 +142,34 @@ def save_derived(model: nn.Module, path: PathLike, source: Mapping[str, Any], re
     return path
 
 
-def load_derived(path: PathLike, build_source: Callable[..., Any]) -> Tuple[nn.Module, Dict[str, Any]]:
-    """``(model in eval mode, record)`` of derived checkpoint ``path``; ``build_source(**record["source"])``
-    gives the source :class:`~slimrlfn.arch.source.ModelSpec` (passed in: :func:`resolve_model`).
+def load_derived(path: PathLike, load_source: Callable[[Any], Any]) -> Tuple[nn.Module, Dict[str, Any], Any]:
+    """``(model in eval mode, record, source spec)`` of derived checkpoint ``path``; ``load_source(record["source"])``
+    loads the source model (passed in: :func:`slimrlfn.arch.ref.load_model`), whose contract the derived one keeps.
 
     UserError (one line) for a record that is not valid, a removal that does not fit, or weights that do not.
     """
     path = Path(path)
     try:
         record = json.loads(config_path(path).read_text())
-        source, removals = dict(record["source"]), list(record["removals"])
+        source, removals = record["source"], list(record["removals"])
+        if not isinstance(source, (dict, str)):
+            raise TypeError(f"its source is {type(source).__name__}")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{config_path(path)}: not a derived-model record ({first_line(exc)})") from None
-    model = build_source(**source).model
-    data_range, side = float(record.get("data_range", 1.0)), int(record.get("trace_side", TRACE_SIDE))
+    spec = load_source(source)
+    model = spec.model
+    side = int(record.get("trace_side", TRACE_SIDE))
     try:
         for removal in removals:
-            graph, _ = trace_graph(model, data_range, side)
+            graph, _ = trace_graph(model, spec.data_range, side)
             remove_channels(model, graph, removal)
     except ValueError as exc:
         raise UserError(f"{config_path(path)}: its removals do not fit the source model ({exc})") from None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise UserError(f"checkpoint {path}: cannot be read as weights only ({first_line(exc)}); refused, "
-                        f"never unpickled") from None
+    state = read_weights(path, model=model)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise UserError(f"checkpoint {path}: does not fit its derived model ({first_line(exc)})") from None
     for param in model.parameters():
         param.requires_grad_(False)
-    return model.eval(), record
-
+    return model.eval(), record, spec

@@ -22,10 +22,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 
+from slimrlfn.arch.weights import read_weights
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
-__all__ = ["CHECK_SIZE", "build_external", "check_sr_model", "json_object", "load_class", "parse_kwargs", "read_weights"]
+__all__ = ["CHECK_SIZE", "build_external", "check_sr_model", "json_object", "load_class", "parse_kwargs"]
 
 #: LR side of the check forward (large enough for windowed attention and ESA-like branches).
 CHECK_SIZE = 64
@@ -90,30 +91,6 @@ def parse_kwargs(text: Optional[str], what: str = "--kwargs") -> Dict[str, Any]:
     return json_object(text, what, "constructor arguments")
 
 
-def read_weights(path: PathLike, state_key: Optional[str] = None, what: str = "--checkpoint") -> Dict[str, torch.Tensor]:
-    """A state_dict read with ``weights_only=True`` (CPU), optionally from under ``state_key``."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{what} {path}: no such file")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise UserError(f"{what} {path}: cannot be read as weights only ({_first_line(exc)}); refused, "
-                        f"never unpickled") from None
-    if state_key is not None:
-        if not isinstance(obj, Mapping) or state_key not in obj:
-            keys = list(obj)[:6] if isinstance(obj, Mapping) else []
-            raise UserError(f"--state_key {state_key}: {path} has no such key (top-level keys: {keys})")
-        obj = obj[state_key]
-    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        hint = ""
-        if isinstance(obj, Mapping):
-            nested = [k for k, v in obj.items() if isinstance(v, Mapping)]
-            hint = f"; it holds {', '.join(map(str, nested[:4]))}: give --state_key" if nested else ""
-        raise UserError(f"{what} {path}: expected a state_dict (name -> tensor){hint}")
-    return dict(obj)
-
-
 def build_external(target: str, kwargs: Optional[Mapping[str, Any]] = None, checkpoint: Optional[PathLike] = None,
                    state_key: Optional[str] = None, strict: bool = True,
                    what: str = "--model") -> Tuple[nn.Module, Optional[Dict[str, List[str]]]]:
@@ -130,7 +107,7 @@ def build_external(target: str, kwargs: Optional[Mapping[str, Any]] = None, chec
         raise UserError(f"{what} {target}: {cls.__name__}(**{json.dumps(kwargs)}) failed ({_first_line(exc)})") from None
     report = None
     if checkpoint is not None:
-        state_dict = read_weights(checkpoint, state_key)
+        state_dict = read_weights(checkpoint, state_key, "--checkpoint", model)
         own = model.state_dict()
         mismatched = [f"{k} {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in state_dict.items()
                       if k in own and tuple(v.shape) != tuple(own[k].shape)]

@@ -21,8 +21,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch.nn as nn
 
-from slimrlfn.arch.checkpoints import load_state_dict_checked, read_state_dict
+from slimrlfn.arch.checkpoints import load_state_dict_checked
 from slimrlfn.arch.config import build_model, validate_config
+from slimrlfn.arch.weights import read_weights
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_bytes, sha256_of_file
 
@@ -140,5 +141,5 @@ def load_zoo_model(name: str, path: Optional[PathLike] = None, **find_kwargs: An
     entry = zoo_entry(name)
     checkpoint = find_checkpoint(name, path=path, **find_kwargs)
     model = build_model(entry.config)
-    load_state_dict_checked(model, read_state_dict(checkpoint), str(checkpoint))
+    load_state_dict_checked(model, read_weights(checkpoint), str(checkpoint))
     return model.eval(), entry

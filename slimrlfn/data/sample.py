@@ -17,7 +17,7 @@ from slimrlfn.core.files import PathLike
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import modcrop, read_image
 from slimrlfn.data.pairs import ImagePair, find_pairs, write_pairs
-from slimrlfn.data.tensors import uint8_to_tensor
+from slimrlfn.arch.contract import uint8_to_tensor
 
 __all__ = ["SAMPLE_SPLITS", "example_images", "make_sample", "real_input", "sample_photos"]
 

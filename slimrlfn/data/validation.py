@@ -29,18 +29,20 @@ class ValidationImage:
 
 
 def load_validation(data_dir: PathLike, split: str = "valid", scale: int = 4,
-                    max_images: Optional[int] = None, flag: str = "--val_dir") -> List[ValidationImage]:
+                    max_images: Optional[int] = None, flag: str = "--val_dir",
+                    min_size: int = MIN_INPUT_SIZE) -> List[ValidationImage]:
     """The NTIRE-layout pairs of ``split`` under ``data_dir`` (:func:`slimrlfn.data.pairs.find_pairs`), read once;
-    ``flag`` is the argument that named ``data_dir``, for the error lines."""
+    ``flag`` is the argument that named ``data_dir``, for the error lines; every LR image is at least ``min_size``
+    on each side (the model's contract; RLFN's ESA branch needs 15)."""
     pairs = find_pairs(data_dir, split, scale, flag)
     if max_images is not None:
         pairs = pairs[:max_images]
     images = []
     for pair in pairs:
         lr, hr = read_image(pair.lr_path), modcrop(read_image(pair.hr_path), scale)
-        if min(lr.shape[:2]) < MIN_INPUT_SIZE:
+        if min(lr.shape[:2]) < min_size:
             raise UserError(f"LR image {pair.lr_path}: {lr.shape[1]}x{lr.shape[0]} is smaller than the "
-                            f"{MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} the ESA branch needs")
+                            f"{min_size}x{min_size} the model takes")
         if hr.shape[:2] != (lr.shape[0] * scale, lr.shape[1] * scale):
             raise UserError(f"HR image {pair.hr_path}: {hr.shape[1]}x{hr.shape[0]} after modcrop, expected "
                             f"{lr.shape[1] * scale}x{lr.shape[0] * scale} ({scale}x its LR)")

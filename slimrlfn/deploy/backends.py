@@ -50,7 +50,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.optional import is_installed, require_installed, require_module
 from slimrlfn.core.signal_stack import keep_signal_stack
 from slimrlfn.data.sample import example_images
-from slimrlfn.data.tensors import uint8_to_tensor
+from slimrlfn.arch.contract import uint8_to_tensor
 from slimrlfn.deploy.export_cache import cached_onnx, load_cached_onnx
 from slimrlfn.deploy.int8 import psnr_drop, qat_model, quantized_model, refuse_if_drop_exceeds
 from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE, max_abs_difference

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from slimrlfn.arch.source import ModelSpec, model_from_text
+from slimrlfn.arch.ref import load_model
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
@@ -54,8 +55,8 @@ def compare_backends(models: Sequence[Any], sizes: Sequence[Sequence[int]] = DEF
                      log: Callable[[str], None] = lambda line: None, isolate: bool = True) -> Dict[str, Any]:
     """Time ``backends`` (default: ``auto`` and every one available here) on ``models`` at ``sizes``.
 
-    ``models`` are :class:`~slimrlfn.arch.source.ModelSpec` s or anything
-    :func:`slimrlfn.arch.source.model_from_text` takes (zoo names, checkpoints, classes, challenge entries).
+    ``models`` are :class:`~slimrlfn.arch.spec.ModelSpec` s or any reference :func:`slimrlfn.arch.ref.load_model`
+    takes (zoo names, checkpoints, classes, challenge entries).
 
     Every path, and the fp32 matmul peak, is a contestant (:mod:`slimrlfn.deploy.workers`): in a
     process of its own when ``isolate`` (the default; as a user runs one path per process), else all
@@ -73,7 +74,7 @@ def compare_backends(models: Sequence[Any], sizes: Sequence[Sequence[int]] = DEF
     names = list(backends) if backends else ["auto", *available_backends(torch_device)]
     for name in names:
         resolve_backend(name, torch_device)  # one line for an unknown, impossible or missing backend
-    specs = [m if isinstance(m, ModelSpec) else model_from_text(m, "--models") for m in models]
+    specs = [m if isinstance(m, ModelSpec) else load_model(m, "--models") for m in models]
     if torch_device.type == "cuda":  # strict fp32 everywhere: TF32 would make eager inexact and the peak incomparable
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
@@ -84,9 +85,9 @@ def compare_backends(models: Sequence[Any], sizes: Sequence[Sequence[int]] = DEF
     try:
         for h, w in sizes:
             for spec in specs:
-                model_name = spec.reference()["model"]
+                model_name = spec.key
                 flops = fvcore_flops(spec.model, (1, 3, h, w))
-                built = {name: contestant.build(spec.reference(), h, w) for name, contestant in contestants.items()}
+                built = {name: contestant.build(spec.ref.to_json(), h, w) for name, contestant in contestants.items()}
                 if "peak" not in document:
                     n = built[PEAK]["n"]
                     document["peak"] = {"n": n, "note": f"one fp32 {n}x{n} torch.matmul per round, same threads"}

@@ -59,7 +59,7 @@ def run_export(args: argparse.Namespace) -> int:
             raise UserError(f"--check_data: LR image {image.get('lr_path', image['name'])} is {width}x{height}, smaller "
                             f"than the {spec.min_size}x{spec.min_size} that {spec.label} takes")
     report = export_onnx(spec.model, out, images, args.opset,
-                         args.tolerance, spec.scale, spec.source, spec.data_range,
+                         args.tolerance, spec.scale, spec.ref.to_json(), spec.data_range,
                          None if args.size is None else parse_size(args.size, "--size"), args.exporter)
     psnr = (f", PSNR {report['psnr_onnx']:.4f} dB (eager {report['psnr_eager']:.4f})"
             if report["psnr_onnx"] is not None else "")

@@ -47,7 +47,7 @@ from slimrlfn.core.optional import require_module
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import list_images, modcrop, read_image
 from slimrlfn.data.sample import sample_photos
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.metrics.counts_cache import package_version
 from slimrlfn.metrics.quality import psnr
 

@@ -39,7 +39,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json, give_default_mode
 from slimrlfn.core.optional import is_installed, require_module
 from slimrlfn.data.images import modcrop
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.metrics.quality import psnr
 
 __all__ = ["MIN_OPSET", "DEFAULT_TOLERANCE", "EXPORTERS", "PSNR_TOLERANCE_DB", "check_runtimes", "crop_images",
@@ -179,7 +179,7 @@ def _passes(check: Dict[str, Any], tolerance: float) -> bool:
 
 
 def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str, Any]], opset: int = MIN_OPSET,
-                tolerance: float = DEFAULT_TOLERANCE, scale: int = 4, source: str = "",
+                tolerance: float = DEFAULT_TOLERANCE, scale: int = 4, source: Any = None,
                 data_range: float = 255.0, size: Optional[Sequence[int]] = None,
                 exporter: str = "torchscript") -> Dict[str, Any]:
     """Export, check against eager on ``images``, and keep the file only if it passes.
@@ -187,7 +187,8 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
     ``size`` (H, W): a file for that LR size only (:func:`onnx_to_file` ``static``), checked on the centre
     windows of that size of ``images`` (:func:`crop_images`); None: dynamic H and W, whole images.
 
-    Writes ``out_path`` (ONNX) and ``out_path + '.json'`` (the check, opset, source, export seconds).
+    Writes ``out_path`` (ONNX) and ``out_path + '.json'`` (the check, opset, ``source`` (the model's reference, its
+    JSON form), export seconds).
     Raises UserError (one line, nothing written) when the largest difference exceeds ``tolerance``
     on the [0, 255] output or the PSNR differs by more than 0.001 dB.
     """

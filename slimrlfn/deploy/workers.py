@@ -3,7 +3,7 @@
 :func:`slimrlfn.deploy.bench.compare_backends` times every path in interleaved rounds. Each path
 is a *contestant* with the same four verbs, so the comparison does not care where it runs:
 
-* ``build(model, height, width)`` -> ``{"resolved", "setup_s", "first_ms"}``: load the model (its reference),
+* ``build(model, height, width)`` -> ``{"resolved", "setup_s", "first_ms"}``: load the model (its reference, JSON form),
   build the path on a real photo of that LR size (:func:`slimrlfn.data.sample.real_input`),
   time its first call;
 * ``time()`` -> milliseconds of one call (device synchronised);
@@ -28,7 +28,7 @@ from typing import Any, Dict, Optional
 
 import torch
 
-from slimrlfn.arch.source import model_from_reference
+from slimrlfn.arch.ref import load_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.orphans import watch_parent
 from slimrlfn.data.sample import real_input
@@ -49,7 +49,7 @@ class InProcess:
         self._peak_n: Optional[int] = None
 
     def build(self, model: Dict[str, Any], height: int, width: int) -> Dict[str, Any]:
-        """Build the path for ``model`` (a :meth:`slimrlfn.arch.source.ModelSpec.reference`) at an LR size."""
+        """Build the path for ``model`` (the JSON form of a :class:`slimrlfn.arch.ref.ModelRef`) at an LR size."""
         if self.name == PEAK:
             if self._peak_n is None:
                 per_size = matmul_peak_gflops(self.device)["per_size"]
@@ -58,7 +58,7 @@ class InProcess:
             a, b = torch.randn(n, n, device=self.device), torch.randn(n, n, device=self.device)
             self._state = {"run": lambda x: a @ b, "x": None, "n": n}
             return {"resolved": PEAK, "setup_s": 0.0, "first_ms": timed_ms(self._state["run"], None, self.device), "n": n}
-        spec = model_from_reference(model)
+        spec = load_model(model)
         x = real_input(height, width, self.device, spec.data_range)
         net = spec.model.to(self.device)
         backend = build_backend(self.name, net, self.device, example=x, check=False, data_range=spec.data_range)

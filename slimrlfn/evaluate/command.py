@@ -21,9 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--save_dir", default="results", help="where SR images, results.json and results.txt go")
     parser.add_argument("--include_test", action="store_true", help="also the test split")
     parser.add_argument("--ssim", action="store_true", help="also SSIM (and SSIM on Y)")
-    add_model_arguments(parser)
-    parser.add_argument("--zoo_path", default=None, help="explicit path of the zoo file for --model/--model_id")
-    parser.add_argument("--name", default=None, help="results entry name (default: official name or file stem)")
+    add_model_arguments(parser, naming=True)
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
     parser.add_argument("--tile", type=int, default=None,
                         help="LR tile size for tiled inference (default: the entry's own, whole images for the others)")

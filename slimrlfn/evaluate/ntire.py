@@ -30,14 +30,14 @@ import torch
 from tqdm.auto import tqdm
 
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
-from slimrlfn.arch.source import ModelSpec
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.core.devices import describe_device, peak_memory_mib, reset_peak_memory, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.images import image_size, modcrop, read_image, write_image
 from slimrlfn.data.pairs import ImagePair, find_pairs
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.deploy.backends import PSNR_GATED, build_backend, resolve_backend
 from slimrlfn.deploy.forward import forward_image
 from slimrlfn.evaluate.results import load_results, merge_entry
@@ -247,9 +247,7 @@ def evaluate(
     entry["macs_ptflops_pytorch"] = counts["macs_ptflops_pytorch"]
     entry["fvcore_skipped"], entry["fvcore_uncounted"] = counts["fvcore_skipped"], counts["fvcore_uncounted"]
     entry["counts_cache"] = counts["counts_cache"]
-    entry.update({"model": spec.label, "source": spec.source, "config": spec.config, "scale": spec.scale,
-                  "data_range": spec.data_range, "kind": spec.kind, **spec.extra,
-                   "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
+    entry.update({**spec.record(), "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
                    "backend_info": runner.describe()})
 
     def move_images_into_place() -> None:

@@ -2,7 +2,7 @@
 
 For entry ``model_id`` of a :class:`~slimrlfn.arch.challenge.ChallengeRepo` and LR/HR pairs:
 
-- **ours**: the entry as :func:`~slimrlfn.arch.source.resolve_model` gives it, through
+- **ours**: the entry as :func:`~slimrlfn.arch.ref.load_model` gives it, through
   :func:`~slimrlfn.evaluate.ntire.evaluate_split` (the ``slimrlfn eval`` path: ``uint8_to_tensor``,
   ``forward_image`` with the entry's tile, ``tensor_to_uint8``, PSNR), its SR PNGs read back;
 - **theirs**: a second instance from the repository's ``select_model``, and the repository's own
@@ -30,10 +30,10 @@ import torch.nn as nn
 from fvcore.nn import FlopCountAnalysis  # the call test_demo.py makes
 
 from slimrlfn.arch.challenge import ChallengeRepo, RepositoryForward
-from slimrlfn.arch.source import ModelSpec
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.data.images import read_image
 from slimrlfn.data.pairs import ImagePair
-from slimrlfn.data.tensors import uint8_to_tensor
+from slimrlfn.arch.contract import uint8_to_tensor
 from slimrlfn.deploy.forward import forward_image
 from slimrlfn.evaluate.ntire import evaluate_split
 from slimrlfn.metrics.counts import profile_model

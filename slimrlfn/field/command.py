@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import List, Tuple
 
+from slimrlfn.arch.arguments import add_models_arguments
 from slimrlfn.core.arguments import parse_size
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.outputs import check_output_dir, check_output_file
@@ -23,12 +24,7 @@ __all__ = ["add_arguments", "parse_pairs", "run_from_args"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The ``slimrlfn field`` flags."""
-    parser.add_argument("--challenge_repo", default=None,
-                        help="an NTIRE ESR challenge repository (test_demo.py, models/, model_zoo/), where you keep it")
-    parser.add_argument("--model_ids", nargs="+", type=int, default=None,
-                        help="entries of --challenge_repo (default: every id of its select_model)")
-    parser.add_argument("--models", nargs="+", default=None,
-                        help="more members: zoo names (e.g. slimrlfn_prune), .pth files, file.py:Class, JSON objects")
+    add_models_arguments(parser, [], default_text="none; more members beside the entries, e.g. slimrlfn_prune")
     parser.add_argument("--data_dir", nargs="+", required=True,
                         help="NTIRE-layout data (valid, then test) or benchmark sets such as Set5 Set14, in order")
     parser.add_argument("--valid_only", action="store_true", help="NTIRE-layout data: the valid split only")
@@ -80,5 +76,5 @@ def run_from_args(args: argparse.Namespace) -> int:
     if (doc.get("device_info") or {}).get("device_type") != "cuda":
         print(f"\nOn a GPU: {gpu_command(doc)}")
     print(f"\n-> {args.out}; tables: {', '.join(map(str, tables))}; figures: {len(figures)} files in {args.figures_dir}")
-    broken = [e for e in doc["entries"] if e["status"] == "error" and e.get("reference")]  # loaded, then failed
+    broken = [e for e in doc["entries"] if e["status"] == "error" and e.get("kind")]  # loaded, then failed
     return 0 if doc["ranking"]["ranked"] and not broken else 1

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
-from slimrlfn.arch.source import ModelSpec
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.evaluate.ntire import evaluate_split
 from slimrlfn.metrics.counts import activations_and_convs, count_parameters, fvcore_count

@@ -1,26 +1,26 @@
 """Who is in a field: the entries of a challenge repository (and their pruned variants), or any models.
 
 A *member* is one model of the field study, named by its results key (``38_SPAN``, ``SlimRLFN-prune``):
-its resolver arguments (:func:`slimrlfn.arch.source.model_from_text` takes them), the entry id it comes
-from, and whether it is a pruned or slimmer *variant* of another member (its *parent*).
+its reference (:class:`slimrlfn.arch.ref.ModelRef`, absolute), the entry id it comes from, and whether it is a
+pruned or slimmer *variant* of another member (its *parent*).
 
 - Entries: every ``model_id`` of ``challenge_repo`` (or those given); an id whose ``select_model`` reads
   ``args.use_prune`` also gives its ``use_prune`` variant. An entry that does not load is a member too,
   kept with its one-line reason.
-- Models: anything the resolver takes (a zoo name such as ``slimrlfn_prune``, a ``.pth``, ``file.py:Class``).
+- Models: any reference (a zoo name such as ``slimrlfn_prune``, a ``.pth``, ``file.py:Class``, ``challenge:DIR#ID``).
 - Baseline: ``baseline`` when given (a key), else the member whose key starts with ``00`` (the
   challenge's baseline entry, RLFN in 2024), else the first member.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from slimrlfn.arch.challenge import ChallengeRepo
-from slimrlfn.arch.source import ModelSpec, model_from_text
+from slimrlfn.arch.ref import ModelRef, load_model
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
@@ -29,10 +29,9 @@ __all__ = ["Member", "choose_baseline", "list_members", "load_member", "short_na
 
 @dataclass
 class Member:
-    """One model of the field. ``arguments`` resolve it (:func:`load_member`: a dict of the resolver's arguments
-    or a model's text, e.g. ``slimrlfn_prune``); ``spec`` is set once loaded."""
+    """One model of the field: ``ref`` loads it (:func:`load_member`); ``spec`` is set once loaded."""
 
-    arguments: Union[str, Dict[str, Any]]
+    ref: ModelRef
     model_id: Optional[int] = None
     use_prune: bool = False
     key: Optional[str] = None
@@ -41,10 +40,10 @@ class Member:
 
     @property
     def hint(self) -> str:
-        """What the member is before it loads: ``entry 21 (use_prune)`` or the model's text."""
+        """What the member is before it loads: ``entry 21 (use_prune)`` or the reference's text."""
         if self.model_id is not None:
             return f"entry {self.model_id}{' (use_prune)' if self.use_prune else ''}"
-        return self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments, sort_keys=True)
+        return self.ref.text()
 
 
 def short_name(key: str) -> str:
@@ -62,21 +61,16 @@ def list_members(challenge_repo: Optional[PathLike] = None, model_ids: Optional[
         ids = list(model_ids) if model_ids else repo.ids()
         for model_id in ids:
             repo.check_id(model_id, "--model_ids")
-        folder = str(Path(repo.folder).resolve())
         for model_id in ids:
-            members.append(Member({"challenge_repo": folder, "model_id": int(model_id)}, int(model_id)))
+            entry = {"challenge_repo": repo.folder, "model_id": int(model_id)}
+            members.append(Member(ModelRef.parse(entry).absolute(), int(model_id)))
             if variants and repo.reads_use_prune:
-                members.append(Member({"challenge_repo": folder, "model_id": int(model_id), "use_prune": True},
-                                      int(model_id), use_prune=True))
+                members.append(Member(ModelRef.parse({**entry, "use_prune": True}).absolute(), int(model_id),
+                                      use_prune=True))
     elif model_ids:
         raise UserError("--model_ids: give --challenge_repo DIR, the repository the ids are entries of")
     for text in models or []:
-        if isinstance(text, str) and text.lstrip().startswith("{"):
-            try:
-                text = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"--models {text!r}: not valid JSON ({exc.msg})") from None
-        members.append(Member(dict(text) if isinstance(text, dict) else str(text)))
+        members.append(Member(ModelRef.parse(text, "--models").absolute()))
     if not members:
         raise UserError("--challenge_repo / --models: give a challenge repository or at least one model")
     return members
@@ -85,7 +79,7 @@ def list_members(challenge_repo: Optional[PathLike] = None, model_ids: Optional[
 def load_member(member: Member) -> Member:
     """Resolve ``member`` (sets ``spec`` and ``key``, or ``error`` with the one-line reason); returns it."""
     try:
-        spec = model_from_text(member.arguments, "--models")
+        spec = load_model(member.ref, "--models")
     except UserError as exc:
         member.error = str(exc)
         member.key = member.key or _fallback_key(member)
@@ -97,7 +91,8 @@ def load_member(member: Member) -> Member:
 def _fallback_key(member: Member) -> str:
     if member.model_id is not None:
         return f"{member.model_id:02d}{'_prune' if member.use_prune else ''}"
-    return Path(member.hint).name
+    path = member.ref.args.get("checkpoint") or member.ref.args.get("model") or member.hint
+    return Path(str(path)).name
 
 
 def choose_baseline(keys: Sequence[str], baseline: Optional[str] = None) -> str:

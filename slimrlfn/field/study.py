@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from tqdm.auto import tqdm
 
+from slimrlfn.arch.ref import ModelRef
 from slimrlfn.core.devices import resolve_device
 from slimrlfn.core.errors import UserError, one_line
 from slimrlfn.core.files import PathLike, atomic_write_json, first_difference
@@ -45,7 +46,16 @@ KIND = "slimrlfn-field"
 
 
 def _member_id(member: Member) -> str:
-    return json.dumps(member.arguments, sort_keys=True)
+    return member.ref.id
+
+
+def _entry_id(entry: Dict[str, Any]) -> Optional[str]:
+    """The member id of an entry of a field file: its reference's (older files stored the keyword form under
+    ``arguments``: read the same way, so that they resume); None when it names no model."""
+    try:
+        return ModelRef.parse(entry["ref"] if "ref" in entry else entry["arguments"]).absolute().id
+    except (KeyError, UserError):
+        return None
 
 
 def _read_existing(out: Path, identity: Dict[str, Any], overwrite: bool,
@@ -65,7 +75,7 @@ def _read_existing(out: Path, identity: Dict[str, Any], overwrite: bool,
             return {}
         raise UserError(f"--out {out}: written with other settings ({first_difference(old_identity, identity)}); "
                         f"pass --overwrite to start again or choose another --out")
-    return {e["id"]: e for e in existing.get("entries", []) if "id" in e}
+    return {key: e for e in existing.get("entries", []) if (key := _entry_id(e)) is not None}
 
 
 def _kept_warm(entry: Dict[str, Any], runs: int, with_micro: bool) -> List[Dict[str, Any]]:
@@ -129,7 +139,7 @@ def run_field(
     entries = []
     for member in members:
         old = previous.get(_member_id(member), {})
-        entry = {"id": _member_id(member), "hint": member.hint, "arguments": member.arguments,
+        entry = {"id": _member_id(member), "hint": member.hint, "ref": member.ref.to_json(),
                  "model_id": member.model_id, "use_prune": member.use_prune, "key": old.get("key"),
                  "name": old.get("name"),
                  "status": "pending", "error": None,
@@ -158,9 +168,9 @@ def run_field(
             if entry["status"] == "error":
                 bar.update(per_member - len(entry["cold"]) - (runs if entry["warm"] else 0))
                 continue
-            reference = member.spec.reference()
+            job = {"ref": member.spec.ref.to_json(), "model": member.spec.key, "parts": parts,
+                   "settings": asdict(ntire)}
             member.spec = None  # the worker processes load it themselves
-            job = {"reference": reference, "parts": parts, "settings": asdict(ntire)}
 
             def emit(record: Dict[str, Any], group: str) -> None:
                 entry[group] = [r for r in entry[group]
@@ -204,7 +214,7 @@ def _measure_entry(member: Member, entry: Dict[str, Any], parts: List[Dict[str, 
     entry.update(status="pending", error=None)
     spec = member.spec
     entry.update(name=spec.label, kind=spec.kind, data_range=spec.data_range, tile=spec.tile,
-                 reference=spec.reference())
+                 ref=spec.ref.to_json())
     if entry["measures"] is None:
         try:
             entry["measures"] = measure_member(spec, parts, device, threads)

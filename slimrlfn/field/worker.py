@@ -5,8 +5,8 @@ order (valid, then test; or the folders given), one whole-image forward per LR i
 (:func:`slimrlfn.timing.protocols.run_protocol`, the ``ntire`` protocol). A run's runtime is the mean of
 its parts' per-image means, as the script's ``Ave Time [ms]`` is (valid + test) / 2.
 
-A job (JSON) is ``{"reference", "parts", "settings", "runs", "micro"}``: the model's reference
-(:meth:`slimrlfn.arch.source.ModelSpec.reference`), the parts ``[{"label", "data_dir", "split"}]``,
+A job (JSON) is ``{"ref", "model", "parts", "settings", "runs", "micro"}``: the model's reference (the JSON
+form of :class:`slimrlfn.arch.ref.ModelRef`) and its key, the parts ``[{"label", "data_dir", "split"}]``,
 the ntire settings, the run numbers to do one after another in this process, and optionally the micro
 protocol's settings (run once, after the runs). Records (one per run, then one ``micro``) carry every
 per-image time, the process id, the run's place in its process, the load average and the threads.
@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List
 import numpy as np
 import torch
 
-from slimrlfn.arch.source import model_from_reference
+from slimrlfn.arch.ref import load_model
 from slimrlfn.core.errors import one_line
 from slimrlfn.core.orphans import watch_parent
 from slimrlfn.data.pairs import find_pairs
@@ -44,7 +44,7 @@ def _part_times(samples: List[Dict[str, Any]]) -> Dict[str, Any]:
 def run_job(job: Dict[str, Any], emit: Emit) -> None:
     """Do ``job`` in this process (see the module docstring); every failure is a record, never raised."""
     settings = TimingSettings(**job["settings"])
-    base = {"model": job["reference"]["model"], "pid": os.getpid()}
+    base = {"model": job["model"], "pid": os.getpid()}
     saved_threads = torch.get_num_threads()
     try:
         try:
@@ -52,7 +52,7 @@ def run_job(job: Dict[str, Any], emit: Emit) -> None:
                 torch.set_num_threads(settings.threads)
             torch.backends.cudnn.benchmark = False  # as test_demo.py
             device = torch.device(settings.device)
-            spec = model_from_reference(job["reference"])
+            spec = load_model(job["ref"])
             model = spec.model.to(device).eval()
             for param in model.parameters():
                 param.requires_grad_(False)
@@ -108,5 +108,5 @@ def run_job_subprocess(job: Dict[str, Any], emit: Emit) -> None:
     wanted = [("run", run) for run in job["runs"]] + ([("micro", None)] if job.get("micro") else [])
     for kind, run in wanted:
         if (kind, run) not in seen:
-            emit({"model": job["reference"]["model"], "kind": kind, "run": run, "status": "error",
+            emit({"model": job["model"], "kind": kind, "run": run, "status": "error",
                   "error": f"worker exited with status {status}: {last_line or 'no message'}"})

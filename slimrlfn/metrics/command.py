@@ -11,7 +11,6 @@ import argparse
 from typing import Any, Dict, List
 
 from slimrlfn.arch.arguments import add_models_arguments, models_from_args
-from slimrlfn.arch.source import resolve_model
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
@@ -23,9 +22,7 @@ __all__ = ["add_arguments", "format_counts", "run_from_args"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The ``slimrlfn profile`` flags."""
-    add_models_arguments(parser, list(ZOO))
-    parser.add_argument("--checkpoint", default=None, help="one workbook checkpoint .pth instead of --models")
-    parser.add_argument("--config", default=None, help="config JSON for --checkpoint (default: beside it)")
+    add_models_arguments(parser, list(ZOO), with_checkpoint=True)
     parser.add_argument("--size", type=int, default=256, help="input side in pixels (NTIRE: 256)")
     parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
     return parser
@@ -61,14 +58,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         raise UserError(f"--size {args.size}: expected a positive number of pixels")
     if args.json:
         check_output_file(args.json, "--json")
-    if args.checkpoint is not None:
-        if args.models is not None or args.challenge_repo is not None:
-            raise UserError("--checkpoint: give either --checkpoint or --models/--challenge_repo, not both")
-        specs = [resolve_model(checkpoint=args.checkpoint, config=args.config)]
-    elif args.config is not None:
-        raise UserError("--config: only with --checkpoint (the config of that checkpoint)")
-    else:
-        specs = models_from_args(args)
+    specs = models_from_args(args)
     rows = []
     for spec in specs:
         try:

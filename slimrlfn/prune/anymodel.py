@@ -1,4 +1,4 @@
-"""Which channels of any SR network can go: Torch-Pruning groups, tried one by one, and the lowest-L1 choice.
+"""Which channels of any SR network can go: Torch-Pruning groups, tried one by one.
 
 For models outside RLFN / SlimRLFN (a user's class, a challenge entry). :class:`AnyModelGroups` traces
 the model's inference path (:func:`slimrlfn.arch.derived.trace_graph`, pixel shuffles regrouped by r^2)
@@ -12,8 +12,11 @@ Anything else is left alone with the reason: channels that reach the model's out
 before the x4 shuffle), a module that re-fuses its weights from training branches at every forward,
 a grouped conv or an attention split whose sizes the channels cannot leave.
 
-:func:`prune_any` removes a share of every unit's channels (lowest group L1 norm first) and refuses,
-in one line naming the blocking layer, a model none of whose units can lose a channel. The result
+:class:`AnyModelGroups` has the interface of :class:`slimrlfn.prune.groups.ChannelGroups` (``subgroups``,
+``group``), so every criterion of :mod:`slimrlfn.prune.criteria` scores its channels; it is the group finder of
+the any-model pruner (:mod:`slimrlfn.prune.pruners`). :func:`prune_any` removes a share of every unit's channels
+in one step (the lowest scores first, by any criterion) and refuses, in one line naming the blocking layer, a
+model none of whose units can lose a channel. The result
 is the same class with smaller layers, meant for inference mode: training branches that the inference
 path does not use are not pruned (fine-tune in inference mode,
 :func:`slimrlfn.train.finetune.finetune` with ``inference_mode=True``).
@@ -31,8 +34,11 @@ import torch_pruning as tp
 
 from slimrlfn.arch.derived import TRACE_SIDE, example_input, first_line, remove_channels, trace_graph
 from slimrlfn.core.errors import UserError
+from slimrlfn.prune.criteria import channel_scores, lowest
+from slimrlfn.prune.groups import Subgroup
+from slimrlfn.prune.plan import fraction_count
 
-__all__ = ["AnyModelGroups", "AnyUnit", "prune_any"]
+__all__ = ["AnyModelGroups", "AnyUnit", "blocking_layer", "prune_any"]
 
 
 @dataclass
@@ -52,7 +58,7 @@ class AnyModelGroups:
     ``trial=False`` skips the trials.
     """
 
-    def __init__(self, model: nn.Module, data_range: float = 1.0, side: int = TRACE_SIDE, trial: bool = True,
+    def __init__(self, model: nn.Module, data_range: float, side: int = TRACE_SIDE, trial: bool = True,
                  names: Optional[Sequence[str]] = None) -> None:
         self.model, self.data_range, self.side = model.eval(), float(data_range), int(side)
         self.graph, shuffle_inputs = trace_graph(model, self.data_range, self.side)
@@ -130,25 +136,20 @@ class AnyModelGroups:
                 raise ValueError(f"unit {name}: {len(set(idxs))} channels, expected a multiple of {self.units[name].block}")
         remove_channels(self.model, self.graph, removal)
 
-    def scores(self, name: str) -> torch.Tensor:
-        """L1 importance of each channel of unit ``name`` over its whole group (group norm), shape (width,)."""
-        root = dict(self.model.named_modules())[name]
+    @property
+    def subgroups(self) -> Dict[str, List[Subgroup]]:
+        """``{unit: [its one channel group]}``, as :class:`slimrlfn.prune.groups.ChannelGroups` gives them."""
+        modules = dict(self.model.named_modules())
+        return {name: [Subgroup(modules[name], name, modules[name].out_channels)] for name in self.units}
+
+    def group(self, subgroup: Subgroup, idxs: Sequence[int]):
+        """The Torch-Pruning group of ``subgroup`` restricted to channels ``idxs``."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            group = self.graph.get_pruning_group(root, tp.prune_conv_out_channels, idxs=list(range(root.out_channels)))
-            return tp.importance.GroupMagnitudeImportance(p=1)(group).detach().float().cpu()
-
-    def lowest(self, name: str, count: int) -> List[int]:
-        """The ``count`` least important channels of unit ``name`` (whole blocks when the unit has them)."""
-        unit = self.units[name]
-        scores = self.scores(name)
-        if unit.block > 1:
-            blocks = torch.argsort(scores.view(-1, unit.block).sum(dim=1))[: count // unit.block].tolist()
-            return sorted(b * unit.block + k for b in blocks for k in range(unit.block))
-        return sorted(torch.argsort(scores)[:count].tolist())
+            return self.graph.get_pruning_group(subgroup.root, tp.prune_conv_out_channels, idxs=list(idxs))
 
 
-def _blocking(left_alone: Mapping[str, str], model: nn.Module) -> str:
+def blocking_layer(left_alone: Mapping[str, str], model: nn.Module) -> str:
     """The left-alone conv with the most channels and its reason (the layer a user would want pruned)."""
     modules = dict(model.named_modules())
     if not left_alone:
@@ -157,16 +158,17 @@ def _blocking(left_alone: Mapping[str, str], model: nn.Module) -> str:
     return f"{name}: {left_alone[name]}"
 
 
-def prune_any(model: nn.Module, fraction: float, data_range: float = 1.0, min_width: int = 4,
-              units: Optional[Sequence[str]] = None, multiple_of: int = 1) -> Tuple[nn.Module, Dict[str, List[int]], Dict[str, str]]:
-    """A copy of ``model`` with ``fraction`` (0..1) of every prunable unit's channels removed (the lowest L1).
+def prune_any(model: nn.Module, fraction: float, data_range: float, min_width: int = 4,
+              units: Optional[Sequence[str]] = None, multiple_of: int = 1, criterion: str = "l1",
+              reduction: str = "mean", seed: int = 0) -> Tuple[nn.Module, Dict[str, List[int]], Dict[str, str]]:
+    """A copy of ``model`` with ``fraction`` (0..1) of every prunable unit's channels removed, the lowest scores of
+    ``criterion`` first (:mod:`slimrlfn.prune.criteria`; ``taylor`` needs gradients in ``model``'s ``.grad``).
 
-    Each unit loses ``floor(width * fraction)`` channels rounded down to its block, at least one block,
-    and keeps at least ``min_width``; with ``multiple_of`` m > 1 the width left is rounded down to a
-    multiple of m (and of the block) instead, so that kernels see hardware-friendly widths.
-    ``units`` names the units found before (no trials again). Returns
-    ``(pruned copy, removal {unit: indices}, left alone {conv: why})``. UserError (one line, naming the
-    blocking layer) when no unit can lose a channel.
+    Each unit loses :func:`slimrlfn.prune.plan.fraction_count` channels (``floor(width * fraction)`` rounded down
+    to its block, at least one block, keeping at least ``min_width``; with ``multiple_of`` m > 1 the width left is
+    a multiple of m). ``units`` names the units found before (no trials again). Returns ``(pruned copy, removal
+    {unit: indices}, left alone {conv: why})``. UserError (one line, naming the blocking layer) when no unit can
+    lose a channel.
     """
     if not 0.0 < fraction < 1.0:
         raise UserError(f"--fraction {fraction}: expected a number between 0 and 1 (the share of channels per step)")
@@ -174,18 +176,14 @@ def prune_any(model: nn.Module, fraction: float, data_range: float = 1.0, min_wi
         raise UserError(f"--multiple_of {multiple_of}: expected 1 or more")
     work = copy.deepcopy(model)
     groups = AnyModelGroups(work, data_range, trial=units is None, names=units)
+    scores = channel_scores(groups, criterion, reduction, seed)
     removal: Dict[str, List[int]] = {}
-    step = max(1, int(multiple_of))
     for name, unit in groups.units.items():
-        count = max(unit.block, int(unit.width * fraction) // unit.block * unit.block)
-        if step > 1:
-            keep = (unit.width - count) // step * step
-            keep -= keep % unit.block
-            count = unit.width - keep
-        if unit.width - count >= max(min_width, unit.block):
-            removal[name] = groups.lowest(name, count)
+        count = fraction_count(unit.width, fraction, max(min_width, unit.block), multiple_of, unit.block)
+        if count:
+            removal[name] = lowest(scores[name][0], count, unit.block)
     if not removal:
         raise UserError(f"{type(model).__name__} cannot be pruned: no channel group can lose a channel "
-                        f"(blocking: {_blocking(groups.left_alone, model)})")
+                        f"(blocking: {blocking_layer(groups.left_alone, model)})")
     groups.prune(removal)
     return work, removal, dict(groups.left_alone)

@@ -1,6 +1,7 @@
 """How important each channel of a group is: the pruning criteria, a table of Torch-Pruning importance classes.
 
-Scores are per channel of each subgroup of :class:`slimrlfn.prune.groups.ChannelGroups`, normalised
+Scores are per channel of each subgroup of :class:`slimrlfn.prune.groups.ChannelGroups` (RLFN / SlimRLFN) or
+:class:`slimrlfn.prune.anymodel.AnyModelGroups` (any other network: the same interface), normalised
 by the subgroup's mean (higher = more important), so they can be ranked across groups:
 
 - ``l1`` / ``l2``: weight magnitude, ``MagnitudeImportance(p=1 | 2)``. With ``reduction="mean"``
@@ -22,7 +23,6 @@ import torch
 import torch.nn as nn
 import torch_pruning as tp
 
-from slimrlfn.prune.groups import ChannelGroups
 
 __all__ = ["CRITERIA", "REDUCTIONS", "accumulate_gradients", "channel_scores", "chunk_cost", "importance", "lowest"]
 
@@ -65,7 +65,7 @@ def accumulate_gradients(model: nn.Module, batches: Iterable[Tuple[torch.Tensor,
     return count
 
 
-def channel_scores(groups: ChannelGroups, criterion: str, reduction: str = "mean",
+def channel_scores(groups: Any, criterion: str, reduction: str = "mean",
                    seed: int = 0) -> Dict[str, List[torch.Tensor]]:
     """Per-channel importance of every subgroup: ``{unit name: [scores of each subgroup]}`` (float64, CPU).
 
@@ -92,10 +92,16 @@ def channel_scores(groups: ChannelGroups, criterion: str, reduction: str = "mean
         torch.random.set_rng_state(generator_state)
 
 
-def lowest(scores: torch.Tensor, count: int) -> List[int]:
-    """Indices of the ``count`` lowest scores, ties to the lower index, sorted ascending."""
+def lowest(scores: torch.Tensor, count: int, block: int = 1) -> List[int]:
+    """Indices of the ``count`` lowest scores, ties to the lower index, sorted ascending. With ``block`` b > 1 the
+    channels go in whole blocks ``[j b, (j + 1) b)`` (channels regrouped by a pixel shuffle): the ``count // b``
+    blocks with the lowest summed scores."""
     if count <= 0:
         return []
+    if block > 1:
+        sums = [float(sum(float(v) for v in scores[j * block:(j + 1) * block])) for j in range(len(scores) // block)]
+        chosen = sorted(range(len(sums)), key=lambda j: (sums[j], j))[: count // block]
+        return sorted(j * block + k for j in chosen for k in range(block))
     order = sorted(range(len(scores)), key=lambda i: (float(scores[i]), i))
     return sorted(order[:count])
 

@@ -39,7 +39,7 @@ import torch_pruning as tp
 from slimrlfn.arch.config import build_model, config_of
 from slimrlfn.arch.rlfn import RLFN, SlimRLFN
 
-__all__ = ["ChannelGroups", "Removal", "mask_model", "prune_in_place", "prune_model", "rebuild"]
+__all__ = ["ChannelGroups", "Removal", "Subgroup", "mask_model", "prune_in_place", "prune_model", "rebuild"]
 
 #: LR side of the tracing input of the dependency graph (the ESA branch needs >= 15).
 _TRACE_SIZE = 16
@@ -54,7 +54,9 @@ def _upsampler_conv(model: nn.Module) -> nn.Conv2d:
 
 
 @dataclass
-class _Subgroup:
+class Subgroup:
+    """One independent set of coupled channels: ``root`` (named ``root_name``) produces them, ``size`` of them."""
+
     root: nn.Conv2d  # a conv whose output channels are the group's channels
     root_name: str
     size: int
@@ -84,7 +86,7 @@ class ChannelGroups:
         for i, block in enumerate(model.blocks()):
             for module in block.modules():
                 owner[module] = i
-        self.subgroups: Dict[str, List[_Subgroup]] = {}
+        self.subgroups: Dict[str, List[Subgroup]] = {}
         for group in groups:
             producers = sorted((names[item.dep.target.module] for item in group
                                 if self.graph.is_out_channel_pruning_fn(item.dep.handler)
@@ -93,7 +95,7 @@ class ChannelGroups:
                 continue
             unit = self._classify(producers, names, owner, model)
             root = dict(model.named_modules())[producers[0]]
-            self.subgroups.setdefault(unit, []).append(_Subgroup(root, producers[0], root.out_channels))
+            self.subgroups.setdefault(unit, []).append(Subgroup(root, producers[0], root.out_channels))
         for subgroups in self.subgroups.values():
             subgroups.sort(key=lambda s: order[s.root_name])
 
@@ -111,7 +113,7 @@ class ChannelGroups:
             return f"b{block}.esa"
         raise RuntimeError(f"unexpected channel group with producers {producers}")
 
-    def group(self, subgroup: _Subgroup, idxs: Sequence[int]):
+    def group(self, subgroup: Subgroup, idxs: Sequence[int]):
         """The Torch-Pruning group of ``subgroup`` restricted to channels ``idxs``."""
         return self.graph.get_pruning_group(subgroup.root, tp.prune_conv_out_channels, idxs=list(idxs))
 

@@ -17,13 +17,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from slimrlfn.arch.config import build_model, config_of, default_config
+from slimrlfn.arch.contract import WORKBOOK_RANGE, Contract
 from slimrlfn.arch.zoo import load_zoo_model
 from slimrlfn.core.devices import resolve_device
 from slimrlfn.core.files import PathLike
@@ -63,7 +64,7 @@ def paired_latency(
     runs: int = 5,
     warmup: int = 1,
     seed: int = 0,
-    data_range: float = 255.0,
+    data_range: float = WORKBOOK_RANGE,
     target_half_width: Optional[float] = None,
     time_cap_s: Optional[float] = None,
     max_runs: int = 400,
@@ -153,26 +154,37 @@ def measure_model(
     seed: int = 0,
     latency_target: Optional[float] = DEFAULT_TARGET,
     latency_seconds: Optional[float] = DEFAULT_SECONDS,
+    *,
+    contract: Optional[Contract] = None,
+    counts: Optional[Mapping[str, Any]] = None,
+    describe: Optional[Mapping[str, Any]] = None,
 ) -> Dict[str, Any]:
     """PSNR, params, FLOPs, latency (paired with RLFN, to ``latency_target`` or ``latency_seconds``) and the NTIRE
-    score of ``model`` on this device, each latency and score with its 95 % interval and the number of pairs."""
-    config = config_of(model)
-    scale = config["upscale"]
-    counts = architecture_counts(config)
+    score of ``model`` on this device, each latency and score with its 95 % interval and the number of pairs.
+
+    ``model`` takes and gives ``contract``'s range; its ``counts`` (``params_m``, ``flops_g``, ``params``, ``flops``)
+    and ``describe`` (``config``, ``widths``) are the pruner's (:mod:`slimrlfn.prune.pruners`). Left out, ``model``
+    is an RLFN / SlimRLFN: its contract, counts and widths come from its config.
+    """
+    if counts is None or describe is None or contract is None:
+        config = config_of(model)
+        counts = architecture_counts(config) if counts is None else counts
+        describe = {"config": config, "widths": unit_widths(config)} if describe is None else describe
+        contract = Contract(WORKBOOK_RANGE, config["upscale"]) if contract is None else contract
     rlfn_config = default_config("rlfn")
     rlfn_counts = architecture_counts(rlfn_config)
     model = model.to(device).eval()
-    psnr = validate_psnr(model, val_images, device, scale)
+    psnr = validate_psnr(model, val_images, device, contract.scale, contract.data_range)
     torch.manual_seed(seed)
     rlfn = build_model(rlfn_config)  # timing depends on the architecture only
     latency = paired_latency(model, rlfn, device, latency_size, latency_runs, latency_warmup, seed,
-                             target_half_width=latency_target, time_cap_s=latency_seconds)
+                             contract.data_range, target_half_width=latency_target, time_cap_s=latency_seconds)
 
     def score(ratio: float) -> float:  # the runtime term from the paired ratio, not from two separate medians
         return ntire_score(ratio, counts["flops_g"], counts["params_m"], 1.0, rlfn_counts["flops_g"],
                            rlfn_counts["params_m"])
 
-    return {"config": config, "widths": unit_widths(config), "params_m": counts["params_m"],
+    return {"config": describe["config"], "widths": describe["widths"], "params_m": counts["params_m"],
             "flops_g": counts["flops_g"], "params": counts["params"], "flops": counts["flops"],
             "psnr": psnr["psnr"], "psnr_per_image": psnr["psnr_per_image"],
             "latency_ms": latency["latency_ms"], "latency_ci_ms": latency["latency_ci_ms"],

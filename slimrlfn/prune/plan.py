@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
@@ -18,7 +18,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.prune.criteria import chunk_cost
 from slimrlfn.prune.units import unit_widths
 
-__all__ = ["RANKS", "next_chunk", "per_layer_count", "plan_counts", "resolve_target_shape"]
+__all__ = ["RANKS", "fraction_count", "next_chunk", "per_layer_count", "plan_counts", "resolve_target_shape"]
 
 #: How a step picks its channels.
 RANKS = ("per_layer", "global")
@@ -74,6 +74,18 @@ def per_layer_count(width: int, k: int, multiple: int, minimum: int) -> int:
     return max(0, width - max(minimum, _floor_multiple(width - k, multiple)))
 
 
+def fraction_count(width: int, fraction: float, minimum: int, multiple: int = 1, block: int = 1) -> int:
+    """Channels a unit of ``width`` loses in a step of ``fraction`` (0..1): ``floor(width * fraction)`` rounded down
+    to ``block``, at least one block; with ``multiple`` m > 1 the width left is rounded down to a multiple of m (and
+    of the block) instead. 0 when the width left would be under ``minimum``."""
+    count = max(block, int(width * fraction) // block * block)
+    if multiple > 1:
+        keep = (width - count) // multiple * multiple
+        keep -= keep % block
+        count = width - keep
+    return count if width - count >= max(minimum, block) else 0
+
+
 def next_chunk(width: int, multiple: int, minimum: int) -> int:
     """Channels down to the next multiple of ``multiple`` below ``width`` (0 when that is under ``minimum``)."""
     new = _floor_multiple(width - 1, multiple)
@@ -89,23 +101,29 @@ def plan_counts(
     minimums: Dict[str, int],
     k: int,
     rank: str = "per_layer",
-    multiple_of: int = 1,
+    multiple_of: Union[int, Mapping[str, int]] = 1,
     latency_saved: Optional[Callable[[str, int], float]] = None,
+    fraction: Optional[float] = None,
 ) -> Tuple[Dict[str, int], List[Dict[str, Any]]]:
     """How many channels each unit loses this step: ``({unit: count}, candidate table)``.
 
-    ``widths`` and ``minimums`` cover the units in scope. ``per_layer``: k from every unit;
-    ``global``: chunks (down to the next multiple of ``multiple_of``) with the lowest mean normalised
-    score, across units, until k channels are chosen. ``latency_saved(unit, count)`` (ms; the
-    schedule times each candidate against the current architecture, alternating) switches
-    to latency-aware planning: the candidate "k from unit u" with the most latency saved per unit
-    of importance (:func:`slimrlfn.prune.criteria.chunk_cost`) is taken (lowest importance when no
-    candidate saves time measurably).
+    ``widths`` and ``minimums`` cover the units in scope; ``multiple_of`` is one multiple for all or one per unit
+    (a unit whose channels go in blocks, through a pixel shuffle, has its block as its multiple). ``fraction``:
+    every unit loses that share (:func:`fraction_count`). ``per_layer``: k from every unit; ``global``: chunks
+    (down to the next multiple) with the lowest mean normalised score, across units, until k channels are chosen.
+    ``latency_saved(unit, count)`` (ms; the schedule times each candidate against the current architecture,
+    alternating) switches to latency-aware planning: the candidate "k from unit u" with the most latency saved per
+    unit of importance (:func:`slimrlfn.prune.criteria.chunk_cost`) is taken (lowest importance when no candidate
+    saves time measurably).
     """
+    multiple = (lambda u: int(multiple_of[u])) if isinstance(multiple_of, Mapping) else (lambda u: int(multiple_of))
     table: List[Dict[str, Any]] = []
+    if fraction is not None:
+        counts = {u: fraction_count(w, fraction, minimums[u], multiple(u), multiple(u)) for u, w in widths.items()}
+        return {u: c for u, c in counts.items() if c}, table
     if latency_saved is not None:
         for unit, width in widths.items():
-            count = per_layer_count(width, k, multiple_of, minimums[unit])
+            count = per_layer_count(width, k, multiple(unit), minimums[unit])
             if count:
                 cost = chunk_cost(scores[unit], 0, count)
                 saved = float(latency_saved(unit, count))
@@ -119,7 +137,7 @@ def plan_counts(
         best["chosen"] = True
         return {best["unit"]: best["count"]}, table
     if rank == "per_layer":
-        counts = {u: per_layer_count(w, k, multiple_of, minimums[u]) for u, w in widths.items()}
+        counts = {u: per_layer_count(w, k, multiple(u), minimums[u]) for u, w in widths.items()}
         return {u: c for u, c in counts.items() if c}, table
     if rank != "global":
         raise ValueError(f"unknown rank {rank!r}; expected one of {list(RANKS)}")
@@ -128,7 +146,7 @@ def plan_counts(
     while total < k:
         options = []
         for unit, width in widths.items():
-            size = next_chunk(width - taken[unit], multiple_of, minimums[unit])
+            size = next_chunk(width - taken[unit], multiple(unit), minimums[unit])
             if size:
                 options.append((chunk_cost(scores[unit], taken[unit], size), unit, size))
         if not options:

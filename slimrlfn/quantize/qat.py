@@ -45,6 +45,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from slimrlfn.arch.checkpoints import weights_digest
+from slimrlfn.arch.weights import load_weights_only
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json
 from slimrlfn.core.optional import require_module
@@ -216,7 +217,7 @@ def run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out_dir: PathLike, se
     if run_path.is_file() and (out / STATE_FILE).is_file():
         run = json.loads(run_path.read_text())
         _check_resume(out, run, settings, digest)
-        state = torch.load(out / STATE_FILE, map_location="cpu", weights_only=True)
+        state = load_weights_only(out / STATE_FILE, "QAT state")
         quantized = _restore(model, run, state)
     else:
         quantized = prepare_qat(model, calibration, data_range, settings.keep_fp32)

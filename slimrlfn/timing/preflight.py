@@ -11,12 +11,12 @@ from typing import List, Optional, Sequence
 
 import torch
 
-from slimrlfn.arch.source import ModelSpec
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.core.errors import UserError, one_line
 from slimrlfn.data.images import read_image
 from slimrlfn.data.pairs import ImagePair, find_pairs
 from slimrlfn.data.sample import example_images
-from slimrlfn.data.tensors import uint8_to_tensor
+from slimrlfn.arch.contract import uint8_to_tensor
 from slimrlfn.deploy.forward import forward_image
 
 __all__ = ["PROBE_SIDE", "check_data", "check_model"]
@@ -53,13 +53,13 @@ def check_model(spec: ModelSpec, pairs: Sequence[ImagePair], what: str = "--mode
             sr = forward_image(model, lr, spec.tile if spec.tile and spec.tile < min(crop.shape[:2]) else None,
                                scale=spec.scale)
     except Exception as exc:  # noqa: BLE001 (any error of a third-party forward is the user's model's)
-        raise UserError(f"{what} {spec.source}: {spec.label} fails on a {crop.shape[1]}x{crop.shape[0]} input "
+        raise UserError(f"{what} {spec.ref.text()}: {spec.label} fails on a {crop.shape[1]}x{crop.shape[0]} input "
                         f"({one_line(exc)})") from None
     expected = (1, 3, crop.shape[0] * spec.scale, crop.shape[1] * spec.scale)
     if not isinstance(sr, torch.Tensor) or tuple(sr.shape) != expected:
         shape = tuple(sr.shape) if isinstance(sr, torch.Tensor) else type(sr).__name__
-        raise UserError(f"{what} {spec.source}: {spec.label} gives {shape} for a {tuple(lr.shape)} input; "
+        raise UserError(f"{what} {spec.ref.text()}: {spec.label} gives {shape} for a {tuple(lr.shape)} input; "
                         f"expected {expected} (x{spec.scale})")
     if not bool(torch.isfinite(sr).all()):
-        raise UserError(f"{what} {spec.source}: {spec.label}'s output holds NaN or inf values (are its weights "
+        raise UserError(f"{what} {spec.ref.text()}: {spec.label}'s output holds NaN or inf values (are its weights "
                         f"finite?); expected finite values")

@@ -27,7 +27,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 from slimrlfn.data.images import read_image
 from slimrlfn.data.pairs import find_pairs
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.deploy.backends import resolve_backend
 from slimrlfn.deploy.forward import forward_image
 from slimrlfn.metrics.latency import make_timer

@@ -34,7 +34,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 import torch
 from tqdm.auto import tqdm
 
-from slimrlfn.arch.source import ModelSpec, model_from_text
+from slimrlfn.arch.ref import load_model
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json, first_difference
@@ -49,20 +50,20 @@ SCENARIOS = ("separate", "consecutive")
 
 def resolve_sources(models: Sequence[Union[str, Mapping[str, Any], ModelSpec]],
                     data_dir: Optional[PathLike] = None, split: str = "valid") -> List[Dict[str, Any]]:
-    """Models -> their references (:meth:`slimrlfn.arch.source.ModelSpec.reference`), which the workers load.
+    """Models -> ``{"model": key, "label", "ref": the JSON form of its reference}``, which the workers load.
 
-    A model is a :class:`~slimrlfn.arch.source.ModelSpec` or anything :func:`slimrlfn.arch.source.model_from_text`
+    A model is a :class:`~slimrlfn.arch.spec.ModelSpec` or any reference :func:`slimrlfn.arch.ref.load_model`
     takes; each is loaded here once and run once on a small real input, and the images of ``data_dir`` are checked
     against them (:mod:`slimrlfn.timing.preflight`), so a missing, foreign or unfitting checkpoint, a non-finite
     or misshapen output, or an image too small is one line before any worker starts.
     """
     if not models:
         raise UserError(f"--models: give at least one of {', '.join(ZOO)}, a .pth checkpoint or another model")
-    specs = [m if isinstance(m, ModelSpec) else model_from_text(m, "--models") for m in models]
+    specs = [m if isinstance(m, ModelSpec) else load_model(m, "--models") for m in models]
     pairs = check_data(specs, None if data_dir is None else str(data_dir), split)
     for spec in specs:
         check_model(spec, pairs)
-    sources = [spec.reference() for spec in specs]
+    sources = [{"model": spec.key, "label": spec.label, "ref": spec.ref.to_json()} for spec in specs]
     if len({s["model"] for s in sources}) != len(sources):
         raise UserError(f"--models {' '.join(s['model'] for s in sources)}: a model is named twice")
     return sources

@@ -1,6 +1,6 @@
 """One worker of the timing study: a block of runs of one model, in this process or a fresh one.
 
-:func:`run_block` loads the model (:func:`slimrlfn.arch.source.model_from_reference`), the data and the
+:func:`run_block` loads the model (:func:`slimrlfn.arch.ref.load_model` of the job's reference), the data and the
 inference path, then runs the protocol once per run and emits one record per run (a failed run is an
 error record with its one line; the next run still goes). :func:`run_subprocess` runs a block in a
 fresh ``python -m slimrlfn.timing --worker`` process (a fresh CUDA context each time): the job as
@@ -19,14 +19,14 @@ from typing import Any, Callable, Dict, Optional, Sequence, Set, Tuple
 
 import torch
 
-from slimrlfn.arch.source import model_from_reference
+from slimrlfn.arch.ref import load_model
 from slimrlfn.core.devices import describe_device
 from slimrlfn.core.errors import UserError, one_line
 from slimrlfn.core.orphans import PARENT_PID_ENV, die_with_parent, watch_parent
 from slimrlfn.data.images import read_image
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.data.sample import example_images
-from slimrlfn.data.tensors import uint8_to_tensor
+from slimrlfn.arch.contract import uint8_to_tensor
 from slimrlfn.deploy.backends import build_backend, difference_to_eager, refuse_if_inexact
 from slimrlfn.timing.protocols import TimingSettings, run_protocol, summarize_groups
 
@@ -59,7 +59,7 @@ def load_average() -> Optional[float]:
 
 
 def _check_input(settings: TimingSettings, pairs: Optional[Sequence[Any]], device: torch.device,
-                 data_range: float = 255.0) -> torch.Tensor:
+                 data_range: float) -> torch.Tensor:
     """A real LR image for the exactness check: the data's first, else the workbook's example image."""
     image = read_image(pairs[0].lr_path) if pairs else example_images(limit=1)[0]["lr"]
     return uint8_to_tensor(image, device, data_range)
@@ -82,7 +82,7 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                 torch.set_num_threads(settings.threads)
             torch.backends.cudnn.benchmark = settings.cudnn_benchmark
             device = torch.device(settings.device)
-            spec = model_from_reference(source)
+            spec = load_model(source["ref"])
             model = spec.model.to(device).eval()
             for param in model.parameters():
                 param.requires_grad_(False)

@@ -6,20 +6,22 @@ Losses compare images scaled to [0, 1] (the workbook's networks work in [0, 255]
 - ``l1``: mean |a - b|; ``l2``: mean (a - b)^2; ``charbonnier``: mean sqrt((a - b)^2 + eps^2).
 - Distillation (knowledge distillation on outputs, as RLFN's and SlimRLFN's teams used it):
   ``loss = pixel(sr, hr) + distill_weight * distill(sr, teacher(lr))`` with a frozen teacher in
-  eval mode, run without gradients. The teacher is a zoo name (``rlfn`` by default, see
-  :mod:`slimrlfn.arch.zoo`) or a checkpoint path (config + ``state_dict``), resolved by
-  :func:`slimrlfn.arch.source.model_from_text`.
+  eval mode, run without gradients. The teacher is any model reference (``rlfn`` by default, a checkpoint, a
+  class, a challenge entry), loaded by :func:`slimrlfn.arch.ref.load_model`. A teacher of another range than
+  the student's runs through a :class:`~slimrlfn.arch.contract.RangeAdapter`: a [0, 1] teacher distilling into
+  SlimRLFN ([0, 255]) sees its inputs divided by 255 and gives its outputs times 255.
 
 The losses are a table, :data:`LOSSES` (name -> factory of the ``nn.Module``).
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
 
-from slimrlfn.arch.source import model_from_text
+from slimrlfn.arch.contract import Contract, RangeAdapter
+from slimrlfn.arch.ref import load_model
 from slimrlfn.core.errors import UserError
 
 __all__ = ["LOSSES", "CharbonnierLoss", "SRLoss", "build_loss", "load_teacher"]
@@ -52,19 +54,22 @@ def build_loss(name: str, eps: float = 1e-3, what: str = "--loss") -> nn.Module:
     return LOSSES[key](eps)
 
 
-def load_teacher(spec: str, scale: int, device: torch.device) -> Tuple[nn.Module, str]:
-    """A frozen teacher (eval mode, no gradients, on ``device``) and its label.
+def load_teacher(spec: Any, student: Contract, device: torch.device) -> Tuple[nn.Module, str]:
+    """A frozen teacher (eval mode, no gradients, on ``device``) that takes and gives the ``student``'s range, and
+    its label.
 
-    ``spec``: a zoo name (:data:`slimrlfn.arch.zoo.ZOO`) or the path of a checkpoint ``.pth``.
-    Raises UserError for anything else, for a missing file, or for a teacher of another scale.
+    ``spec``: any model reference (a zoo name, a checkpoint ``.pth``, ...). Raises UserError for anything else, for a
+    missing file, or for a teacher of another scale.
     """
-    source = model_from_text(spec, "--teacher", noun="teacher", alternatives=", or none")
+    source = load_model(spec, "--teacher", noun="teacher", alternatives=", or none")
     label = source.label if source.kind == "zoo" else str(spec)
-    if source.scale != scale:
-        raise UserError(f"--teacher {spec}: upscales x{source.scale}, the student x{scale}")
+    if source.scale != student.scale:
+        raise UserError(f"--teacher {spec}: upscales x{source.scale}, the student x{student.scale}")
     model = source.model.to(device).eval()
     for param in model.parameters():
         param.requires_grad_(False)
+    if source.data_range != student.data_range:
+        model = RangeAdapter(model, source.data_range, student.data_range)
     return model, label
 
 
@@ -80,7 +85,8 @@ class SRLoss(nn.Module):
         distill: Optional[str] = None,
         distill_weight: float = 0.0,
         eps: float = 1e-3,
-        data_range: float = 255.0,
+        *,
+        data_range: float,
     ) -> None:
         super().__init__()
         self.data_range = float(data_range)

@@ -42,9 +42,10 @@ from tqdm.auto import tqdm
 
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import validate_config
+from slimrlfn.arch.contract import WORKBOOK_RANGE, Contract
+from slimrlfn.arch.ref import load_model
 from slimrlfn.arch.reparam import build_train_model, deploy_config_of, export_deploy, from_deploy
 from slimrlfn.arch.rlfn import SlimRLFN
-from slimrlfn.arch.source import model_from_text
 from slimrlfn.core.devices import describe_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_bytes, atomic_write_json
@@ -80,7 +81,8 @@ class TrainRun:
         check_output_dir(self.out_dir, "--out_dir")
         self.rep = config.rep_options()
         resume_state = self._check_outputs()
-        self.loss_fn = SRLoss(config.loss, config.distill_loss, config.distill_weight, config.charbonnier_eps)
+        self.loss_fn = SRLoss(config.loss, config.distill_loss, config.distill_weight, config.charbonnier_eps,
+                              data_range=WORKBOOK_RANGE)
         seed_everything(config.seed)
         self.model = self._build_model()
         self.model_config = deploy_config_of(self.model)
@@ -89,7 +91,8 @@ class TrainRun:
             self._check_resume_model(resume_state)
         self.teacher, self.teacher_label = None, None
         if config.teacher is not None and config.teacher.lower() != "none" and config.distill_weight > 0:
-            self.teacher, self.teacher_label = load_teacher(config.teacher, self.scale, self.device)
+            self.teacher, self.teacher_label = load_teacher(config.teacher, Contract(WORKBOOK_RANGE, self.scale),
+                                                            self.device)
         self.dataset = PatchDataset(config.hr_dirs, self.scale, config.lr_patch, config.seed, True,
                                     config.lr_cache_dir, progress=config.progress and env.main)
         self.val_images: List[ValidationImage] = []
@@ -130,7 +133,7 @@ class TrainRun:
         return model.to(self.device).train()
 
     def _load_init(self, spec: str) -> nn.Module:
-        deploy = model_from_text(spec, "--init").model
+        deploy = load_model(spec, "--init").model
         if not isinstance(deploy, SlimRLFN):
             raise UserError(f"--init {spec}: is a {type(deploy).__name__}; training starts only from a SlimRLFN")
         return deploy

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from slimrlfn.arch.weights import load_weights_only
 from slimrlfn.core.errors import UserError
 
 __all__ = ["STATE_KIND", "ModelEMA", "cosine_factor", "read_state", "rng_state", "seed_everything",
@@ -106,13 +107,7 @@ def seed_everything(seed: int) -> None:
 
 def read_state(path: Path) -> Dict[str, Any]:
     """A ``train_state.pt`` read with ``weights_only=True``; UserError for a missing, corrupt or foreign file."""
-    if not path.is_file():
-        raise UserError(f"--resume {path}: no such file")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt file, pickled objects
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"--resume {path}: cannot be read as a weights-only training state ({first})") from None
+    state = load_weights_only(path, "--resume")
     if not isinstance(state, dict) or state.get("kind") != STATE_KIND:
         raise UserError(f"--resume {path}: not a training state written by slimrlfn train (a train_state.pt); "
                         f"to start from deploy weights use --init")

@@ -1,7 +1,7 @@
 """The one PSNR validation loop between optimisation steps (training, pruning and its fine-tuning).
 
 PSNR as NTIRE's ``test_demo.py`` computes it: one whole-image forward, SR clamped to [0, 255] and
-rounded to uint8 (:func:`slimrlfn.data.tensors.tensor_to_uint8`), RGB, border = scale
+rounded to uint8 (:func:`slimrlfn.arch.contract.tensor_to_uint8`), RGB, border = scale
 (:func:`slimrlfn.metrics.quality.psnr`), mean over the images. A train-time model is fused first
 by the caller (:func:`slimrlfn.arch.reparam.export_deploy`).
 """
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.data.validation import ValidationImage
 from slimrlfn.metrics.quality import psnr
 

@@ -1,4 +1,4 @@
-"""slimrlfn.arch.challenge and the challenge kind of slimrlfn.arch.source: entries of an NTIRE ESR repository
+"""slimrlfn.arch.challenge and the challenge kind of model (slimrlfn.arch.kinds): entries of an NTIRE ESR repository
 loaded through its own select_model, the shims around it, and one line for each entry that cannot load.
 
 A repository made here covers every case; the NTIRE 2024 repository of ../shared is loaded as it is."""
@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from slimrlfn.arch.challenge import ChallengeRepo, RepositoryForward
-from slimrlfn.arch.source import model_from_reference, resolve_model
+from slimrlfn.arch.ref import ModelRef, load_model, resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.images import modcrop, read_image
-from slimrlfn.data.tensors import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.metrics.quality import psnr_rgb_and_y
 from tests.helpers import LOADING_2024
 
@@ -52,7 +52,7 @@ def test_a_non_strict_load_is_recorded_and_its_print_kept(fake_repo):
     assert entry.non_strict_load == {"missing": ["body.bias"], "unexpected": ["old.weight"]}
     assert entry.printed == "loaded with strict=False\n"
     spec = resolve_model(challenge_repo=fake_repo, model_id=5)
-    assert spec.extra["non_strict_load"]["missing"] == ["body.bias"]
+    assert spec.loaded["non_strict_load"]["missing"] == ["body.bias"]
 
 
 def test_cuda_calls_stay_on_the_cpu_and_torchvision_may_be_missing(fake_repo):
@@ -76,9 +76,13 @@ def test_the_spec_of_an_entry_and_its_reference(fake_repo):
     spec = resolve_model(challenge_repo=fake_repo, model_id=0)
     assert (spec.kind, spec.result_name, spec.data_range, spec.config, spec.min_size) == \
         ("challenge", "00_Tiny", 255.0, None, 1)
-    again = model_from_reference(spec.reference())  # what a worker process does
+    assert spec.ref.to_json() == {"kind": "challenge", "challenge_repo": str(fake_repo.resolve()), "model_id": 0}
+    assert spec.ref.text() == f"challenge:{fake_repo.resolve()}#0"
+    again = load_model(spec.ref.to_json())  # what a worker process does
     x = torch.rand(1, 3, 8, 8) * 255
     assert torch.equal(again.model(x), spec.model(x)) and again.result_name == "00_Tiny"
+    assert load_model(spec.ref.text()).result_name == "00_Tiny" == ModelRef.parse(spec.ref.text()).absolute() \
+        .replace(name="00_Tiny").args["name"]
 
 
 @pytest.mark.parametrize("arguments, message", [

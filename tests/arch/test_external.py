@@ -1,4 +1,4 @@
-"""slimrlfn.arch.external and the class kind of slimrlfn.arch.source: your own network from a file, its
+"""slimrlfn.arch.external and the class kind of model (slimrlfn.arch.kinds): your own network from a file, its
 arguments and weights, data_range, the non-strict report, and every bad input in one line."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from slimrlfn.arch.external import check_sr_model
-from slimrlfn.arch.source import model_from_text, resolve_model
+from slimrlfn.arch.ref import load_model, resolve_model
 from slimrlfn.core.errors import UserError
 from tests.helpers import write_user_model
 
@@ -31,7 +31,7 @@ def test_a_class_with_kwargs_and_weights_under_a_key(net_file, weights):
     assert spec.kind == "class" and spec.label == "TinySR" and spec.data_range == 1.0 and spec.config is None
     x = torch.rand(1, 3, 20, 24)
     assert torch.equal(spec.model(x), original(x))
-    again = model_from_text(spec.reference()["arguments"])  # what a worker process does
+    again = load_model(spec.ref.to_json())  # what a worker process does
     assert torch.equal(again.model(x), spec.model(x)) and again.data_range == 1.0
 
 
@@ -39,7 +39,7 @@ def test_data_range_255_and_the_json_text_form(net_file, weights):
     path, _ = weights
     text = f'{{"model": "{net_file}:TinySR", "kwargs": {{"channels": 6}}, "checkpoint": "{path}", ' \
            f'"state_key": "params", "data_range": 255, "name": "mine"}}'
-    spec = model_from_text(text)
+    spec = load_model(text)
     assert spec.data_range == 255.0 and spec.result_name == "mine"
 
 
@@ -51,7 +51,7 @@ def test_a_non_strict_load_reports_the_keys(net_file, tmp_path):
     with pytest.raises(UserError, match=r"missing keys: tail.weight, tail.bias; unexpected keys: extra.weight"):
         resolve_model(model=f"{net_file}:TinySR", checkpoint=tmp_path / "part.pth")
     spec = resolve_model(model=f"{net_file}:TinySR", checkpoint=tmp_path / "part.pth", strict=False)
-    assert spec.extra["non_strict_load"] == {"missing": ["tail.weight", "tail.bias"], "unexpected": ["extra.weight"]}
+    assert spec.loaded["non_strict_load"] == {"missing": ["tail.weight", "tail.bias"], "unexpected": ["extra.weight"]}
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -62,7 +62,7 @@ def test_a_non_strict_load_reports_the_keys(net_file, tmp_path):
     (dict(model="{file}:TinySR", kwargs='{"channels": 9}', checkpoint="{weights}", state_key="params"),
      "does not fit TinySR: shape mismatches"),
     (dict(model="{file}:TinySR", checkpoint="{weights}", state_key="ema"), "--state_key ema: .* has no such key"),
-    (dict(model="{file}:TinySR", checkpoint="{weights}"), "expected a state_dict .*give --state_key"),
+    (dict(model="{file}:TinySR", checkpoint="{nested}"), "expected a state_dict .*net: give --state_key"),
     (dict(model="{file}:Half"), "gives 1x3x32x32, expected 1x3x256x256"),
     (dict(model="{file}:NotFinite"), "not finite"),
     (dict(model="{file}:TinySR", data_range=2), "--data_range 2.*expected 1"),
@@ -70,11 +70,13 @@ def test_a_non_strict_load_reports_the_keys(net_file, tmp_path):
     (dict(model="{file}"), "expected path/to/file.py:ClassName"),
 ])
 def test_bad_input_is_one_line(net_file, weights, arguments, message):
+    nested = weights[0].with_name("nested.pth")
+    torch.save({"net": weights[1].state_dict()}, nested)  # a wrapper key the reader does not know
     arguments = {k: v.replace("{file}", str(net_file)).replace("{weights}", str(weights[0]))
-                 if isinstance(v, str) else v for k, v in arguments.items()}
+                 .replace("{nested}", str(nested)) if isinstance(v, str) else v for k, v in arguments.items()}
     if ":" not in arguments["model"] and arguments["model"].endswith(".py"):
         with pytest.raises(UserError, match=message):
-            model_from_text(arguments["model"])
+            load_model(arguments["model"])
         return
     with pytest.raises(UserError, match=message) as info:
         resolve_model(**arguments)

@@ -9,7 +9,7 @@ import torch
 from slimrlfn.arch.config import build_model
 from slimrlfn.cli import main
 from slimrlfn.core.errors import UserError
-from slimrlfn.data.tensors import uint8_to_tensor
+from slimrlfn.arch.contract import uint8_to_tensor
 from slimrlfn.deploy import backends as backends_module
 from slimrlfn.deploy.backends import available_backends, build_backend, resolve_backend
 from tests.helpers import textured_image
@@ -27,7 +27,7 @@ def small_model():
 
 @pytest.fixture(scope="module")
 def lr_image():
-    return uint8_to_tensor(textured_image(40, 48, seed=5), CPU)
+    return uint8_to_tensor(textured_image(40, 48, seed=5), CPU, 255.0)
 
 
 def _scale_tolerance(reference: torch.Tensor) -> float:
@@ -75,7 +75,7 @@ def test_backend_matches_eager_and_leaves_the_model_alone(name, small_model, lr_
     assert out.dtype == torch.float32
     assert float((out - reference).abs().max()) <= _scale_tolerance(reference)
     assert backend.max_abs_diff <= _scale_tolerance(reference)
-    other = uint8_to_tensor(textured_image(36, 52, seed=6), CPU)  # another size: dynamic H and W
+    other = uint8_to_tensor(textured_image(36, 52, seed=6), CPU, 255.0)  # another size: dynamic H and W
     with torch.no_grad():
         assert float((backend(other) - small_model(other)).abs().max()) <= _scale_tolerance(reference)
     assert all(torch.equal(before[k], v) for k, v in small_model.state_dict().items())
@@ -101,7 +101,7 @@ def test_official_models_are_exact_in_openvino(official_zoo, set5_dir):
     from slimrlfn.arch.zoo import load_zoo_model
     from slimrlfn.data.images import read_image
 
-    lr = uint8_to_tensor(read_image(set5_dir / "LR_bicubic" / "X4" / "butterflyx4.png"), CPU)
+    lr = uint8_to_tensor(read_image(set5_dir / "LR_bicubic" / "X4" / "butterflyx4.png"), CPU, 255.0)
     for name in ("rlfn", "slimrlfn", "slimrlfn_prune"):
         backend = build_backend("openvino", load_zoo_model(name)[0], CPU, example=lr)  # default tolerance 1e-3
         assert backend.max_abs_diff <= 1e-3, name
@@ -202,7 +202,7 @@ def test_cuda_graphs_equal_eager_on_two_shapes(small_model):
     backend = build_backend("cuda_graphs", small_model, cuda, check=False)
     eager = __import__("copy").deepcopy(small_model).to(cuda)
     for h, w in ((32, 40), (36, 28), (32, 40)):
-        x = uint8_to_tensor(textured_image(h, w, seed=h), cuda)
+        x = uint8_to_tensor(textured_image(h, w, seed=h), cuda, 255.0)
         with torch.no_grad():
             reference = eager(x)
         assert float((backend(x) - reference).abs().max()) <= _scale_tolerance(reference)

@@ -106,7 +106,7 @@ def test_command_rejects_bad_sizes_and_backends(capsys, official_zoo):
 def test_a_path_that_fails_in_its_worker_is_one_line_naming_it(tmp_path):
     from slimrlfn.arch.checkpoints import save_checkpoint
     from slimrlfn.arch.config import build_model
-    from slimrlfn.arch.source import resolve_model
+    from slimrlfn.arch.ref import resolve_model
     from slimrlfn.core.errors import UserError
     from slimrlfn.deploy.workers import WorkerProcess
 
@@ -114,7 +114,7 @@ def test_a_path_that_fails_in_its_worker_is_one_line_naming_it(tmp_path):
     worker = WorkerProcess("tensorrt", "cpu")
     try:
         with pytest.raises(UserError, match=r"^backend tensorrt: --backend tensorrt: needs a CUDA device"):
-            worker.build(resolve_model(checkpoint=tiny).reference(), 32, 32)
+            worker.build(resolve_model(checkpoint=tiny).ref.to_json(), 32, 32)
     finally:
         worker.close()
     assert not worker._process.is_alive()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from slimrlfn.arch.config import build_model
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.cli import main
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.sample import example_images

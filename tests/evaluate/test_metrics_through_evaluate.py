@@ -9,7 +9,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from slimrlfn.arch.source import ModelSpec, resolve_model
+from slimrlfn.arch.contract import Contract
+from slimrlfn.arch.ref import ModelRef, resolve_model
+from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import modcrop, read_image, write_image
 from slimrlfn.evaluate.ntire import evaluate
@@ -38,7 +40,8 @@ class BicubicSR(nn.Module):
 
 
 def bicubic_spec() -> ModelSpec:
-    return ModelSpec("bicubic", "Bicubic", BicubicSR().eval(), None, "tests", kind="class", min_size=1)
+    ref = ModelRef.parse("class:tests.evaluate.test_metrics_through_evaluate:BicubicSR")
+    return ModelSpec(ref, BicubicSR().eval(), "bicubic", "Bicubic", Contract(255.0, 4))
 
 
 @pytest.fixture
@@ -89,7 +92,8 @@ def test_the_border_is_the_scale_of_the_model(odd_pairs, tmp_path):
         def forward(self, x):
             return F.interpolate(self.conv(x), scale_factor=2, mode="bicubic", align_corners=False)
 
-    spec = ModelSpec("bicubic2", "Bicubic x2", Bicubic2().eval(), None, "tests", scale=2, kind="class", min_size=1)
+    ref = ModelRef.parse("class:tests.evaluate.test_metrics_through_evaluate:Bicubic2")
+    spec = ModelSpec(ref, Bicubic2().eval(), "bicubic2", "Bicubic x2", Contract(255.0, 2))
     entry = evaluate(spec, root, tmp_path / "out", device="cpu", with_ssim=True, backend="eager", progress=False)
     sr = read_image(tmp_path / "out" / "bicubic2" / "valid" / "d.png")
     assert sr.shape == (46, 52, 3)

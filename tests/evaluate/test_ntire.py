@@ -6,11 +6,11 @@ import torch
 
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import build_model
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.images import modcrop, read_image, write_image
 from slimrlfn.data.pairs import find_pairs
-from slimrlfn.data.tensors import tensor_to_uint8
+from slimrlfn.arch.contract import tensor_to_uint8
 from slimrlfn.deploy.forward import forward_image
 from slimrlfn.evaluate.ntire import evaluate, evaluate_split
 from slimrlfn.evaluate.results import format_results_table, load_results
@@ -84,7 +84,7 @@ def test_tiled_forward_covers_every_pixel_and_matches_a_pointwise_model():
 
 def test_tensor_to_uint8_clamps_and_rounds():
     t = torch.tensor([[[[-3.0, 0.4, 0.6, 254.5, 300.0]]]]).repeat(1, 3, 1, 1)
-    assert tensor_to_uint8(t)[0, :, 0].tolist() == [0, 0, 1, 254, 255]
+    assert tensor_to_uint8(t, 255.0)[0, :, 0].tolist() == [0, 0, 1, 254, 255]
 
 
 def test_results_table_switches_to_test_columns_only_when_all_have_them():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from slimrlfn.arch.challenge import ChallengeRepo
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.evaluate.parity import compare_counts, compare_outputs

@@ -8,7 +8,7 @@ import torch
 
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import build_model
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.evaluate.ntire import evaluate, remove_stale_stages
 
 

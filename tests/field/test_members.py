@@ -7,7 +7,7 @@ from slimrlfn.field.members import choose_baseline, list_members, load_member, s
 def test_entries_then_models_and_a_failing_entry_keeps_its_reason(fake_repo):
     members = list_members(fake_repo, [0, 1], ["rlfn"])
     assert [m.hint for m in members] == ["entry 0", "entry 1", "rlfn"]
-    assert members[0].arguments == {"challenge_repo": str(fake_repo.resolve()), "model_id": 0}
+    assert members[0].ref.to_json() == {"kind": "challenge", "challenge_repo": str(fake_repo.resolve()), "model_id": 0}
     loaded = load_member(members[0])
     assert loaded.key == "00_Tiny" and loaded.spec.data_range == 255.0 and loaded.error is None
     failed = load_member(members[1])
@@ -16,7 +16,7 @@ def test_entries_then_models_and_a_failing_entry_keeps_its_reason(fake_repo):
 
 def test_json_models_and_bad_input(fake_repo):
     (member,) = list_members(models=['{"model": "rlfn"}'])
-    assert member.arguments == {"model": "rlfn"}
+    assert member.ref.to_json() == {"kind": "zoo", "model": "rlfn"} and member.hint == "rlfn"
     with pytest.raises(UserError, match="--models '{nope': not valid JSON"):
         list_members(models=["{nope"])
     with pytest.raises(UserError, match="--model_ids: give --challenge_repo"):

@@ -9,6 +9,7 @@ import torch.nn as nn
 from slimrlfn.core.errors import UserError
 from slimrlfn.metrics.counts import count_parameters
 from slimrlfn.prune.anymodel import AnyModelGroups, prune_any
+from slimrlfn.prune.criteria import channel_scores, lowest
 
 
 class TwoShuffles(nn.Module):
@@ -47,14 +48,14 @@ def two_shuffles():
 
 
 def test_units_blocks_and_what_is_left_alone(two_shuffles):
-    groups = AnyModelGroups(two_shuffles)
+    groups = AnyModelGroups(two_shuffles, 1.0)
     assert {n: (u.width, u.block) for n, u in groups.units.items()} == {"up1": (64, 4), "mid": (12, 1)}
     assert "reach the model's output" in groups.left_alone["up2"] and "pixel shuffle of 4" in groups.left_alone["up2"]
     assert "groups=4" in groups.left_alone["head"] and "grouped" not in groups.units  # one group with head
 
 
 def test_a_block_through_a_shuffle_goes_whole(two_shuffles):
-    pruned, removal, _ = prune_any(two_shuffles, 0.25)
+    pruned, removal, _ = prune_any(two_shuffles, 0.25, 1.0)
     assert len(removal["up1"]) == 16 and len(removal["mid"]) == 3
     assert all(sum(1 for i in removal["up1"] if i // 4 == b) in (0, 4) for b in range(16))  # whole blocks
     assert (pruned.up1.out_channels, pruned.mid.in_channels, pruned.mid.out_channels) == (48, 12, 9)
@@ -69,8 +70,10 @@ def test_removing_the_lowest_l1_channels_of_a_unit(two_shuffles):
     with torch.no_grad():
         two_shuffles.mid.weight[5] *= 1e-3  # channel 5 of mid: the least important by far
         two_shuffles.up2.weight[:, 5] *= 1e-3
-    assert AnyModelGroups(two_shuffles).lowest("mid", 1) == [5]
-    groups = AnyModelGroups(two_shuffles)
+    groups = AnyModelGroups(two_shuffles, 1.0)
+    assert lowest(channel_scores(groups, "l1")["mid"][0], 1) == [5]
+    _, removal, _ = prune_any(two_shuffles, 0.1, 1.0)
+    assert removal["mid"] == [5]
     with pytest.raises(ValueError, match="expected a multiple of 4"):
         groups.prune({"up1": [0, 1]})
     with pytest.raises(ValueError, match="unknown unit 'up2'"):
@@ -80,19 +83,19 @@ def test_removing_the_lowest_l1_channels_of_a_unit(two_shuffles):
 def test_a_model_nothing_of_which_can_go_is_refused_in_one_line():
     with pytest.raises(UserError, match=r"OnlyOutput cannot be pruned: .*blocking: tail: its channels reach the "
                                         r"model's output .*pixel shuffle of 16") as info:
-        prune_any(OnlyOutput().eval(), 0.1)
+        prune_any(OnlyOutput().eval(), 0.1, 1.0)
     assert "\n" not in str(info.value)
     with pytest.raises(UserError, match="--fraction 1.5"):
-        prune_any(OnlyOutput().eval(), 1.5)
+        prune_any(OnlyOutput().eval(), 1.5, 1.0)
 
 
 def test_multiple_of_keeps_hardware_friendly_widths(two_shuffles):
-    pruned, removal, _ = prune_any(two_shuffles, 0.1, multiple_of=8)
+    pruned, removal, _ = prune_any(two_shuffles, 0.1, 1.0, multiple_of=8)
     assert pruned.mid.out_channels == 8 and pruned.up1.out_channels == 56
 
 
 def test_span_of_the_2024_repository(esr_repo):
-    from slimrlfn.arch.source import resolve_model
+    from slimrlfn.arch.ref import resolve_model
 
     spec = resolve_model(challenge_repo=esr_repo, model_id=38)
     groups = AnyModelGroups(spec.model, spec.data_range)

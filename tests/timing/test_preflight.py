@@ -2,12 +2,14 @@
 input, data fits every model; a failure is one UserError line and no worker and no file."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import build_model
-from slimrlfn.arch.source import resolve_model
+from slimrlfn.arch.ref import resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.pairs import find_pairs, write_pairs
 from slimrlfn.timing import study
@@ -44,7 +46,7 @@ def test_non_finite_and_misshapen_outputs_are_refused(tiny_spec, tiny_pairs):
 
 
 def test_a_model_of_the_wrong_scale_is_refused(tiny_spec, tiny_pairs):
-    tiny_spec.scale = 2  # the model is x4: its output is twice the size the spec says
+    tiny_spec.contract = dataclasses.replace(tiny_spec.contract, scale=2)  # the model is x4: twice what it says
     with pytest.raises(UserError, match=r"gives \(1, 3, 96, 80\) for a \(1, 3, 24, 20\) input; expected \(1, 3, 48, 40\) \(x2\)"):
         check_model(tiny_spec, find_pairs(tiny_pairs))
 

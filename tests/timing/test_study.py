@@ -66,7 +66,7 @@ def test_a_checkpoint_that_cannot_be_read_is_refused_before_any_worker(tiny_ckpt
     bad = tmp_path / "corrupt.pth"
     bad.write_bytes(b"not a torch file")
     out = tmp_path / "separate.json"
-    with pytest.raises(UserError, match="corrupt.pth: cannot be read as a weights-only state_dict"):
+    with pytest.raises(UserError, match="corrupt.pth: cannot be read as weights only"):
         run_study([tiny_ckpt, str(bad)], "separate", 2, data_dir=tiny_pairs, device="cpu", out=out, progress=False)
     assert not out.exists()
 
@@ -79,7 +79,7 @@ def test_a_failing_worker_gives_one_error_line_per_run(tiny_ckpt, tiny_pairs, tm
 
     bad = tmp_path / "corrupt.pth"
     bad.write_bytes(b"not a torch file")
-    job = {"source": {"model": str(bad), "label": "corrupt", "kind": "checkpoint", "path": str(bad)},
+    job = {"source": {"model": str(bad), "label": "corrupt", "ref": {"kind": "checkpoint", "checkpoint": str(bad)}},
            "scenario": "separate", "settings": asdict(make_settings("ntire", "cpu", tiny_pairs)), "runs": [1, 2]}
     records = []
     run_subprocess(job, records.append)
