@@ -110,6 +110,7 @@ def main(argv: list) -> None:
     zoo_link = os.path.join(args.work_dir, "model_zoo")
     if not os.path.lexists(zoo_link):
         os.symlink(os.path.join(repo, "model_zoo"), zoo_link)
+    sys.dont_write_bytecode = True  # the checkout stays as the user keeps it: no __pycache__ written into it
     _install_cuda_shims()
     _install_torchvision_stand_in()
     script_args = absolute_path_options(script_args)  # before chdir: relative paths are the caller's

@@ -8,7 +8,7 @@ import pytest
 
 from slimrlfn.data.images import write_image
 from slimrlfn.data.pairs import write_pairs
-from tests.helpers import textured_image, write_fake_challenge_repo
+from tests.helpers import textured_image, tree_fingerprint, write_fake_challenge_repo
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,3 +101,16 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """Fast unit tests first; notebook runs through papermill last (stable order otherwise)."""
     items.sort(key=lambda item: item.get_closest_marker("notebook") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_stays_untouched():
+    """../shared is read, never written: after the whole session every file and folder of it is as before (no
+    ``__pycache__`` of a challenge repository's modules, no results file). A change fails the last test's teardown."""
+    folder = shared_dir()
+    before = tree_fingerprint(folder) if folder.is_dir() else None
+    yield
+    if before is not None:
+        after = tree_fingerprint(folder)
+        changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+        assert not changed, f"the tests changed {folder}: {changed[:10]}"

@@ -280,6 +280,8 @@ class ChallengeRepo:
             return result
 
         cwd = os.getcwd()
+        bytecode = sys.dont_write_bytecode
+        sys.dont_write_bytecode = True  # the repository stays as the user keeps it: no __pycache__ written into it
         sys.path.insert(0, str(self.folder))
         torch.load = weights_only_load
         nn.Module.load_state_dict = reporting_load_state_dict
@@ -291,6 +293,7 @@ class ChallengeRepo:
             yield
         finally:
             os.chdir(cwd)
+            sys.dont_write_bytecode = bytecode
             torch.load = original_load
             nn.Module.load_state_dict = original_load_state_dict
             torch.Tensor.cuda, nn.Module.cuda = original_cuda

@@ -45,11 +45,13 @@ def load_class(target: str, what: str = "--model") -> type:
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         sys.path.insert(0, str(path.resolve().parent))  # the file's own sibling imports
+        bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the user's folder
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
             raise UserError(f"{what} {target}: {path} cannot be imported ({_first_line(exc)})") from None
         finally:
+            sys.dont_write_bytecode = bytecode
             sys.path.remove(str(path.resolve().parent))
         sys.modules[module_name] = module
     else:
