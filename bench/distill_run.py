@@ -59,7 +59,7 @@ def seconds_per_iteration(batch: int, lr_patch: int, teacher_name: str, device: 
     model = build_train_model(default_config("slimrlfn"), {"online_fusion": True}).to(device)
     teacher, _ = load_teacher(teacher_name, 4, device) if teacher_name != "none" else (None, None)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    loss_fn = SRLoss("l1", None, 1.0)
+    loss_fn = SRLoss("l1", None, 1.0, data_range=255.0)
     lr = torch.rand(batch, 3, lr_patch, lr_patch, device=device) * 255
     hr = torch.rand(batch, 3, 4 * lr_patch, 4 * lr_patch, device=device) * 255
     times = []

@@ -85,7 +85,7 @@ def main() -> int:
         worst = 0.0
         for name in args.models:
             spec = resolve_model(model=name)
-            runner = build_backend(args.backend, spec.model, device, check=False)
+            runner = build_backend(args.backend, spec.model, device, check=False, data_range=255.0)
             bare_seconds(runner, pairs[:1], device, Path(tmp))  # same warm state for both measurements
             bare_before = bare_seconds(runner, pairs, device, Path(tmp))
             apart = {"counts": 0.0, "setup": 0.0}

@@ -55,7 +55,7 @@ def mean_psnr(run, folder: Path) -> float:
 
 
 def time_paths(paths: dict, size: tuple, rounds: int, rng: random.Random) -> dict:
-    x = real_input(*size, CPU)
+    x = real_input(*size, CPU, data_range=255.0)
     times = {name: [] for name in paths}
     with torch.no_grad():
         for name in paths:
@@ -111,10 +111,10 @@ def main(argv=None) -> int:
     for model_name, qat_dir in zip(args.models, qat_dirs):
         spec = load_model(model_name, "--models")
         model = spec.model.eval()
-        fp32 = build_backend("openvino", model, CPU)
+        fp32 = build_backend("openvino", model, CPU, data_range=255.0)
         int8 = build_backend("openvino_int8", model, CPU, check=False,
                              calibration=None if calibration is None else str(calibration),
-                             int8_model=None if qat_dir == "-" else qat_dir)
+                             int8_model=None if qat_dir == "-" else qat_dir, data_range=255.0)
         row = {"model": model_name, "int8": "PTQ" if qat_dir == "-" else f"QAT {qat_dir}",
                "quantize_s": int8.details.get("quantize_s"),
                "int8_cache": int8.details.get("int8_cache"), "speed": {}, "psnr": {}}

@@ -179,7 +179,7 @@ def quality(trained: Dict[str, Dict[str, Any]], args, log) -> Dict[str, Any]:
             model = model.eval().to(memory_format=torch.channels_last)
             result[label] = {}
             for set_name, pairs in sets.items():
-                scores = evaluate_split(model, pairs, torch.device("cpu"), progress=False)
+                scores = evaluate_split(model, pairs, torch.device("cpu"), progress=False, data_range=255.0)
                 result[label][set_name] = sum(scores["valid_psnr"]) / len(scores["valid_psnr"])
             log(f"{label}: " + ", ".join(f"{k} {v:.3f} dB" for k, v in result[label].items()))
     return {"psnr": result}

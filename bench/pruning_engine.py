@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--channels", type=int, default=2, help="channels removed from every group")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    x = real_input(48, 48, torch.device("cpu")).double()
+    x = real_input(48, 48, torch.device("cpu"), data_range=255.0).double()
     print(f"{'model':16s} {'graph [s]':>9s} {'inner':>5s} {'esa':>4s} {'feat':>4s} {'removal':>14s} "
           f"{'max|pruned-masked|':>18s} {'params [M]':>16s} {'FLOPs [G]':>16s} {'official layout':>15s}")
     for name in args.models:

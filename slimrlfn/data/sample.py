@@ -74,7 +74,7 @@ def example_images(data_dir: Optional[PathLike] = None, split: str = "valid", li
     return images
 
 
-def real_input(height: int, width: int, device: torch.device, data_range: float = 255.0) -> torch.Tensor:
+def real_input(height: int, width: int, device: torch.device, data_range: float) -> torch.Tensor:
     """A real photo (scikit-image's astronaut) as a (1, 3, height, width) float32 LR input in [0, data_range]."""
     return uint8_to_tensor(imresize_matlab(example_images(limit=1)[0]["hr"], output_shape=(height, width)), device,
                            data_range)

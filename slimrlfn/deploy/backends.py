@@ -129,20 +129,20 @@ class Backend:
 
 @register("eager")
 def _build_eager(model: nn.Module, device: torch.device, workdir: Path,
-                 example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                 example: Optional[torch.Tensor], data_range: float) -> Callable:
     return model
 
 
 @register("channels_last")
 def _build_channels_last(model: nn.Module, device: torch.device, workdir: Path,
-                         example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                         example: Optional[torch.Tensor], data_range: float) -> Callable:
     model = model.to(memory_format=torch.channels_last)
     return lambda x: model(x.contiguous(memory_format=torch.channels_last))
 
 
 @register("compile", exact_checked=True)
 def _build_compile(model: nn.Module, device: torch.device, workdir: Path,
-                   example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                   example: Optional[torch.Tensor], data_range: float) -> Callable:
     import torch._inductor.config as inductor_config  # heavy: only when this path is built
 
     model = model.to(memory_format=torch.channels_last)
@@ -156,7 +156,7 @@ def _build_compile(model: nn.Module, device: torch.device, workdir: Path,
 
 @register("onnxruntime", device="cpu", packages=("onnxruntime",), onnx_export=True, exact_checked=True)
 def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path,
-                       example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                       example: Optional[torch.Tensor], data_range: float) -> Callable:
     ort = require_module("onnxruntime", "--backend onnxruntime")
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
@@ -176,7 +176,7 @@ def _build_onnxruntime(model: nn.Module, device: torch.device, workdir: Path,
 
 @register("openvino", device="cpu", packages=("openvino",), onnx_export=True, exact_checked=True)
 def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
-                    example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                    example: Optional[torch.Tensor], data_range: float) -> Callable:
     core, compiled_cache = openvino_core("--backend openvino")
     with keep_signal_stack():
         compiled, cache_state = load_cached_onnx(
@@ -189,7 +189,7 @@ def _build_openvino(model: nn.Module, device: torch.device, workdir: Path,
 
 @register("openvino_int8", device="cpu", packages=("openvino", "nncf"), onnx_export=True, psnr_gated=True)
 def _build_openvino_int8(model: nn.Module, device: torch.device, workdir: Path, example: Optional[torch.Tensor],
-                         data_range: float = 255.0, calibration: Optional[str] = None,
+                         data_range: float, calibration: Optional[str] = None,
                          int8_model: Optional[str] = None) -> Callable:
     core, _ = openvino_core("--backend openvino_int8")
     if int8_model is not None:  # the IR of a quantization-aware fine-tune (slimrlfn qat)
@@ -197,7 +197,7 @@ def _build_openvino_int8(model: nn.Module, device: torch.device, workdir: Path, 
         cache_state = "not used"
     else:
         onnx_path, cache_state = cached_onnx(model, workdir, data_range=data_range)
-        quantized, details = quantized_model(core, onnx_path, calibration, data_range)
+        quantized, details = quantized_model(core, onnx_path, calibration, data_range=data_range)
     with keep_signal_stack():
         compiled = core.compile_model(quantized, "CPU", openvino_settings())
     run = openvino_run(compiled)
@@ -207,14 +207,14 @@ def _build_openvino_int8(model: nn.Module, device: torch.device, workdir: Path, 
 
 @register("fp16", device="cuda")
 def _build_fp16(model: nn.Module, device: torch.device, workdir: Path,
-                example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                example: Optional[torch.Tensor], data_range: float) -> Callable:
     model = model.half()
     return lambda x: model(x.half()).float()
 
 
 @register("cuda_graphs", device="cuda")
 def _build_cuda_graphs(model: nn.Module, device: torch.device, workdir: Path,
-                       example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                       example: Optional[torch.Tensor], data_range: float) -> Callable:
     graphs: Dict[tuple, tuple] = {}
     pool = torch.cuda.graph_pool_handle()  # one memory pool for the graphs of every shape
 
@@ -241,7 +241,7 @@ def _build_cuda_graphs(model: nn.Module, device: torch.device, workdir: Path,
 
 @register("tensorrt", device="cuda", packages=("torch_tensorrt",), exact_checked=True, needs_example=True)
 def _build_tensorrt(model: nn.Module, device: torch.device, workdir: Path,
-                    example: Optional[torch.Tensor], data_range: float = 255.0) -> Callable:
+                    example: Optional[torch.Tensor], data_range: float) -> Callable:
     trt = require_module("torch_tensorrt", "--backend tensorrt")
     h, w = example.shape[-2:]
     shape = trt.Input(min_shape=(1, 3, MIN_INPUT_SIZE, MIN_INPUT_SIZE), opt_shape=tuple(example.shape),
@@ -308,7 +308,7 @@ def resolve_backend(name: str, device: torch.device, lr_pixels: Optional[int] = 
     return name
 
 
-def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor, data_range: float = 255.0,
+def difference_to_eager(backend: Backend, model: nn.Module, example: torch.Tensor, data_range: float,
                         output: Optional[torch.Tensor] = None) -> float:
     """Largest |backend(example) - eager fp32 model(example)|, in [0, 255] units of the output (the model's
     [0, ``data_range``] output scaled by 255 / ``data_range``); ``output``: the backend's, when already computed."""
@@ -330,7 +330,7 @@ def refuse_if_inexact(backend: Backend, tolerance: Optional[float] = None) -> No
 
 def build_backend(name: str, model: nn.Module, device: torch.device, example: Optional[torch.Tensor] = None,
                   tolerance: Optional[float] = None, check: bool = True, measure_all: bool = False,
-                  data_range: float = 255.0, lr_pixels: Optional[int] = None,
+                  *, data_range: float, lr_pixels: Optional[int] = None,
                   check_pairs: Optional[List[Dict[str, Any]]] = None, max_psnr_drop_db: Optional[float] = None,
                   calibration: Optional[str] = None, int8_model: Optional[str] = None) -> Backend:
     """Build backend ``name`` (or ``auto``) for a copy of ``model`` on ``device`` (the model is not changed).

@@ -58,9 +58,9 @@ def run_export(args: argparse.Namespace) -> int:
             height, width = image["lr"].shape[:2]
             raise UserError(f"--check_data: LR image {image.get('lr_path', image['name'])} is {width}x{height}, smaller "
                             f"than the {spec.min_size}x{spec.min_size} that {spec.label} takes")
-    report = export_onnx(spec.model, out, images, args.opset,
-                         args.tolerance, spec.scale, spec.ref.to_json(), spec.data_range,
-                         None if args.size is None else parse_size(args.size, "--size"), args.exporter)
+    report = export_onnx(spec.model, out, images, args.opset, args.tolerance, spec.scale, spec.ref.to_json(),
+                         data_range=spec.data_range, size=None if args.size is None else parse_size(args.size, "--size"),
+                         exporter=args.exporter)
     psnr = (f", PSNR {report['psnr_onnx']:.4f} dB (eager {report['psnr_eager']:.4f})"
             if report["psnr_onnx"] is not None else "")
     runtimes = ", ".join(f"{name} {c['max_abs_diff']:.2e}" for name, c in report["checks"].items())

@@ -41,7 +41,7 @@ def cache_dir() -> Path:
 
 
 def export_digest(model: nn.Module, opset: int = MIN_OPSET, example_hw: Sequence[int] = (64, 64),
-                  data_range: float = 255.0, static: bool = False, exporter: str = "torchscript") -> str:
+                  *, data_range: float, static: bool = False, exporter: str = "torchscript") -> str:
     """A hex SHA-256 that changes with the architecture, the weights, the export settings and the exporting code."""
     source = Path(sys.modules[_onnx.__name__].__file__).read_bytes()
     settings = f"opset={opset}|hw={tuple(example_hw) if static else 'dynamic'}|range={data_range!r}|{exporter}"
@@ -50,7 +50,7 @@ def export_digest(model: nn.Module, opset: int = MIN_OPSET, example_hw: Sequence
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def cached_onnx(model: nn.Module, scratch: PathLike, data_range: float = 255.0, opset: int = MIN_OPSET,
+def cached_onnx(model: nn.Module, scratch: PathLike, data_range: float, opset: int = MIN_OPSET,
                 folder: Optional[PathLike] = None, refresh: bool = False) -> Tuple[Path, str]:
     """The dynamic-size ONNX export of ``model`` (see :func:`slimrlfn.deploy.onnx.onnx_to_file`), from the cache when
     the same model was exported before. Returns ``(path, state)`` with state ``"hit"`` (read back), ``"miss"``
@@ -74,7 +74,7 @@ def cached_onnx(model: nn.Module, scratch: PathLike, data_range: float = 255.0, 
         return onnx_to_file(model, Path(scratch) / "model.onnx", opset, data_range=data_range), "off"
 
 
-def load_cached_onnx(model: nn.Module, scratch: PathLike, load: Callable[[Path], Any], data_range: float = 255.0,
+def load_cached_onnx(model: nn.Module, scratch: PathLike, load: Callable[[Path], Any], data_range: float,
                      folder: Optional[PathLike] = None) -> Tuple[Any, str]:
     """``(load(path of the export), state)`` for :func:`cached_onnx`'s file; a kept file that ``load`` fails on is
     exported again and loaded once more (state ``"renewed"``); an error on a fresh export is raised."""

@@ -64,7 +64,7 @@ QAT_IR = "model_int8.xml"
 QAT_RECORD = "int8.json"
 
 
-def calibration_inputs(folder: Optional[PathLike] = None, data_range: float = 255.0, scale: int = 4,
+def calibration_inputs(folder: Optional[PathLike] = None, *, data_range: float, scale: int = 4,
                        limit: int = 32) -> List[np.ndarray]:
     """Calibration inputs: (1, 3, h, w) float32 arrays in [0, ``data_range``], LR made from HR photos by MATLAB bicubic
     / ``scale``, each followed by its mirror image; at most ``limit`` in all.
@@ -165,7 +165,7 @@ def _key(onnx_path: Path, calibration: Optional[PathLike], data_range: float) ->
     return digest.hexdigest()
 
 
-def quantized_model(core: Any, onnx_path: PathLike, calibration: Optional[PathLike] = None, data_range: float = 255.0,
+def quantized_model(core: Any, onnx_path: PathLike, calibration: Optional[PathLike] = None, *, data_range: float,
                     folder: Optional[PathLike] = None) -> tuple:
     """The quantized OpenVINO model of ``onnx_path``, calibrated on :func:`calibration_inputs` of ``calibration``:
     ``(model, details)``, from the int8 cache when the same export was quantized on the same calibration images
@@ -181,7 +181,7 @@ def quantized_model(core: Any, onnx_path: PathLike, calibration: Optional[PathLi
         except Exception:
             pass  # quantized again below
     begin = time.perf_counter()
-    inputs = calibration_inputs(calibration, data_range)
+    inputs = calibration_inputs(calibration, data_range=data_range)
     quantized = quantize_openvino(core.read_model(str(onnx_path)), inputs)
     details.update(quantize_s=time.perf_counter() - begin, calibration_inputs=len(inputs))
     try:
@@ -197,7 +197,7 @@ def quantized_model(core: Any, onnx_path: PathLike, calibration: Optional[PathLi
 
 
 def psnr_drop(run: Callable[[torch.Tensor], torch.Tensor], model: nn.Module, pairs: Sequence[Dict[str, Any]],
-              device: torch.device, data_range: float = 255.0) -> Dict[str, float]:
+              device: torch.device, data_range: float) -> Dict[str, float]:
     """Mean RGB PSNR (dB; SR clamped and rounded to uint8, border = scale, HR mod-cropped) of eager fp32 ``model`` and
     of ``run`` on ``pairs`` (``[{lr, hr}]``, RGB uint8): ``{fp32_db, int8_db, drop_db, images}``; drop = fp32 - int8."""
     if not pairs:

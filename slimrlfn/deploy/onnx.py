@@ -51,7 +51,7 @@ EXPORTERS = ("torchscript", "dynamo")
 
 
 def onnx_to_file(model: nn.Module, path: PathLike, opset: int = MIN_OPSET, example_hw: Sequence[int] = (64, 64),
-                 data_range: float = 255.0, static: bool = False, exporter: str = "torchscript") -> Path:
+                 *, data_range: float, static: bool = False, exporter: str = "torchscript") -> Path:
     """Export ``model`` (CPU, fp32, eval) to ONNX at ``path``; no check.
 
     The input is named ``lr`` (1, 3, H, W), the output ``sr``; both float32 in [0, ``data_range``]. H and W
@@ -134,7 +134,7 @@ def check_runtimes() -> List[str]:
 
 
 def verify_onnx(path: PathLike, model: nn.Module, images: Sequence[Dict[str, Any]], scale: int = 4,
-                runtime: str = "onnxruntime", data_range: float = 255.0) -> Dict[str, Any]:
+                runtime: str = "onnxruntime", *, data_range: float) -> Dict[str, Any]:
     """Run ``path`` with ``runtime`` (onnxruntime | openvino, fp32, CPU) on ``images``; compare with eager.
 
     Returns ``{runtime, max_abs_diff, psnr_eager, psnr_onnx, psnr_diff_db, images: [{name, max_abs_diff,
@@ -165,7 +165,7 @@ def _checked(path: PathLike, model: nn.Module, images: Sequence[Dict[str, Any]],
              data_range: float) -> Dict[str, Any]:
     """:func:`verify_onnx`, or ``{"runtime", "error"}`` (one line) when the runtime cannot load or run the file."""
     try:
-        return verify_onnx(path, model, images, scale, runtime, data_range)
+        return verify_onnx(path, model, images, scale, runtime, data_range=data_range)
     except UserError:
         raise
     except Exception as exc:  # e.g. OpenVINO without a converter for an operator of the file
@@ -180,7 +180,7 @@ def _passes(check: Dict[str, Any], tolerance: float) -> bool:
 
 def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str, Any]], opset: int = MIN_OPSET,
                 tolerance: float = DEFAULT_TOLERANCE, scale: int = 4, source: Any = None,
-                data_range: float = 255.0, size: Optional[Sequence[int]] = None,
+                *, data_range: float, size: Optional[Sequence[int]] = None,
                 exporter: str = "torchscript") -> Dict[str, Any]:
     """Export, check against eager on ``images``, and keep the file only if it passes.
 
@@ -205,7 +205,8 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
     try:
         begin = time.perf_counter()
         try:
-            onnx_to_file(model, staged, opset, size or (64, 64), data_range, size is not None, exporter)
+            onnx_to_file(model, staged, opset, size or (64, 64), data_range=data_range, static=size is not None,
+                         exporter=exporter)
         except UserError:
             raise
         except Exception as exc:  # an operator the exporter does not know, a dynamic shape it cannot trace

@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
+from slimrlfn.arch.contract import WORKBOOK_RANGE
 from slimrlfn.core.errors import UserError
 from slimrlfn.data.sample import real_input
 from slimrlfn.deploy.backends import build_backend
@@ -40,7 +41,7 @@ def time_side_by_side(models: Mapping[str, nn.Module], reference: str, sizes: Se
                       rounds: int = 30, warmup: int = 2, backend: str = "auto", device: str = "cpu",
                       seed: int = 0, progress: bool = True, peak_sizes: Sequence[int] = (1024, 2048, 3072),
                       log: Callable[[str], None] = lambda line: None) -> Dict[str, Any]:
-    """Time ``models`` (``{label: model taking and giving [0, 255]}``) at every LR size ``(h, w)`` of ``sizes``.
+    """Time ``models`` (``{label: model taking and giving [0, 255]}``: workbook architectures, ``WORKBOOK_RANGE``) at every LR size ``(h, w)`` of ``sizes``.
 
     Returns ``{"threads", "load_average": [before, after], "peak": {"n", "gflops"}, "rows": [...]}``; one row
     per (size, model): label, size [h, w], backend, resolved, flops_g, median_ms, iqr_ms, times_ms, gflops,
@@ -66,8 +67,9 @@ def time_side_by_side(models: Mapping[str, nn.Module], reference: str, sizes: Se
     bar = tqdm(total=len(sizes) * rounds, desc="side by side", unit="round", disable=not progress)
     try:
         for h, w in sizes:
-            x = real_input(int(h), int(w), torch_device, 255.0)
-            paths = {label: build_backend(backend, model, torch_device, example=x, lr_pixels=int(h) * int(w))
+            x = real_input(int(h), int(w), torch_device, WORKBOOK_RANGE)
+            paths = {label: build_backend(backend, model, torch_device, example=x, data_range=WORKBOOK_RANGE,
+                                         lr_pixels=int(h) * int(w))
                      for label, model in models.items()}
             runs: Dict[str, Callable[[], Any]] = {label: (lambda p=path: p(x)) for label, path in paths.items()}
             runs[PEAK_NAME] = lambda: a @ b

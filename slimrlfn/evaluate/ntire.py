@@ -99,7 +99,8 @@ def evaluate_split(
     with_ssim: bool = False,
     scale: int = 4,
     progress: bool = True,
-    data_range: float = 255.0,
+    *,
+    data_range: float,
     min_size: int = MIN_INPUT_SIZE,
 ) -> Dict[str, Any]:
     """Run one split; returns the official ``{mode}_*`` keys plus ``{mode}_names`` and Y-channel lists.
@@ -234,7 +235,7 @@ def evaluate(
                 staged[split] = stage
             entry.update(evaluate_split(runner, pairs[split], torch_device, split,
                                         stage if save_images else None, tile, with_ssim, spec.scale, progress,
-                                        spec.data_range, spec.min_size))
+                                        data_range=spec.data_range, min_size=spec.min_size))
             memory = peak_memory_mib(torch_device)
             entry[f"{split}_memory"] = memory["memory_mib"]
             entry["memory_kind"] = memory["memory_kind"]

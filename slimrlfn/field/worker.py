@@ -69,7 +69,8 @@ def run_job(job: Dict[str, Any], emit: Emit) -> None:
             record = {**base, "kind": "run", "run": run, "process_run": index + 1, "started": begin,
                       "threads": torch.get_num_threads(), "device_info": info}
             try:
-                times = {label: _part_times(run_protocol(model, settings, device, pairs, spec.data_range, spec.tile))
+                times = {label: _part_times(run_protocol(model, settings, device, pairs, data_range=spec.data_range,
+                                                                 tile=spec.tile))
                          for label, pairs in parts}
             except Exception as exc:  # noqa: BLE001
                 emit({**record, "status": "error", "error": one_line(exc)})
@@ -83,7 +84,7 @@ def run_job(job: Dict[str, Any], emit: Emit) -> None:
             record = {**base, "kind": "micro", "run": None, "process_run": len(job["runs"]) + 1, "started": begin,
                       "threads": torch.get_num_threads(), "warmup": micro.warmup, "iters": micro.iters}
             try:
-                samples = run_protocol(model, micro, device, None, spec.data_range)
+                samples = run_protocol(model, micro, device, None, data_range=spec.data_range)
             except Exception as exc:  # noqa: BLE001
                 emit({**record, "status": "error", "error": one_line(exc)})
             else:

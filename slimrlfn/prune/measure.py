@@ -64,7 +64,8 @@ def paired_latency(
     runs: int = 5,
     warmup: int = 1,
     seed: int = 0,
-    data_range: float = WORKBOOK_RANGE,
+    *,
+    data_range: float,
     target_half_width: Optional[float] = None,
     time_cap_s: Optional[float] = None,
     max_runs: int = 400,
@@ -174,11 +175,12 @@ def measure_model(
     rlfn_config = default_config("rlfn")
     rlfn_counts = architecture_counts(rlfn_config)
     model = model.to(device).eval()
-    psnr = validate_psnr(model, val_images, device, contract.scale, contract.data_range)
+    psnr = validate_psnr(model, val_images, device, contract.scale, data_range=contract.data_range)
     torch.manual_seed(seed)
     rlfn = build_model(rlfn_config)  # timing depends on the architecture only
     latency = paired_latency(model, rlfn, device, latency_size, latency_runs, latency_warmup, seed,
-                             contract.data_range, target_half_width=latency_target, time_cap_s=latency_seconds)
+                             data_range=contract.data_range, target_half_width=latency_target,
+                             time_cap_s=latency_seconds)
 
     def score(ratio: float) -> float:  # the runtime term from the paired ratio, not from two separate medians
         return ntire_score(ratio, counts["flops_g"], counts["params_m"], 1.0, rlfn_counts["flops_g"],

@@ -144,7 +144,7 @@ class PruneRun:
                                  s.seed, s.latency_target, s.latency_seconds, contract=self.contract,
                                  counts=self.pruner.counts(model), describe=self.pruner.describe(model))
         measured["psnr_sets"] = {name: validate_psnr(model, images, self.device, self.contract.scale,
-                                                     self.contract.data_range)["psnr"]
+                                                     data_range=self.contract.data_range)["psnr"]
                                  for name, images in self.val_sets.items()}
         return measured
 
@@ -155,7 +155,7 @@ class PruneRun:
         if with_latency:
             s = self.s
             reach["latency_ms"] = paired_latency(lowest_model, None, self.device, s.latency_size, s.latency_runs,
-                                                 s.latency_warmup, s.seed, self.contract.data_range)["latency_ms"]
+                                                 s.latency_warmup, s.seed, data_range=self.contract.data_range)["latency_ms"]
         return reach
 
     # -- one step ------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ class PruneRun:
         def saved(unit: str, count: int) -> float:
             candidate = self.pruner.with_widths(model, {unit: widths[unit] - count})
             timing = paired_latency(candidate, base, self.device, s.latency_size, s.latency_runs,
-                                    s.latency_warmup, s.seed + step, self.contract.data_range)
+                                    s.latency_warmup, s.seed + step, data_range=self.contract.data_range)
             return timing["baseline_min_ms"] - timing["latency_min_ms"]  # minima: steadier under load
 
         return saved
@@ -258,7 +258,8 @@ class PruneRun:
         return pruned, record
 
     def _psnr(self, model: nn.Module) -> float:
-        return validate_psnr(model, self.val_images, self.device, self.contract.scale, self.contract.data_range)["psnr"]
+        return validate_psnr(model, self.val_images, self.device, self.contract.scale,
+                             data_range=self.contract.data_range)["psnr"]
 
     # -- the loop ------------------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     for folder in args.val_dir:
         find_pairs(folder, "valid", spec.scale, flag="--val_dir")  # a bad folder fails before the fine-tune
     record = run_qat(spec.model, args.hr_dir, args.out, settings, args.calibration, spec.result_name,
-                     spec.data_range)
+                     data_range=spec.data_range)
     print(f"{args.out}: {record['iterations']} QAT iterations in {record['seconds'] / 60:.1f} min "
           f"({record['threads']} threads), loss {record['loss_first']:.4f} -> {record['loss_last']:.4f}")
     check = {}

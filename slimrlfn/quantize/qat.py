@@ -140,11 +140,11 @@ def quantize_for_qat(model: nn.Module, inputs: Sequence[torch.Tensor], keep_fp32
         return nncf.quantize(start, nncf.Dataset(list(inputs)), subset_size=len(inputs), **options)
 
 
-def prepare_qat(model: nn.Module, calibration: Optional[PathLike] = None, data_range: float = 255.0,
+def prepare_qat(model: nn.Module, calibration: Optional[PathLike] = None, *, data_range: float,
                 keep_fp32: Sequence[str] = ()) -> nn.Module:
     """A quantized copy of ``model`` (:func:`quantize_for_qat`) calibrated on
     :func:`~slimrlfn.deploy.int8.calibration_inputs` of ``calibration``; ``model`` is not changed."""
-    inputs = [torch.from_numpy(array) for array in calibration_inputs(calibration, data_range)]
+    inputs = [torch.from_numpy(array) for array in calibration_inputs(calibration, data_range=data_range)]
     return quantize_for_qat(model, inputs, keep_fp32)
 
 
@@ -196,7 +196,7 @@ def _check_resume(out: Path, run: Dict[str, Any], settings: QatSettings, digest:
 
 
 def run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out_dir: PathLike, settings: QatSettings = QatSettings(),
-            calibration: Optional[PathLike] = None, source: str = "", data_range: float = 255.0,
+            calibration: Optional[PathLike] = None, source: str = "", *, data_range: float,
             progress: bool = True, on_save: Optional[Callable[[int], None]] = None) -> Dict[str, Any]:
     """Fine-tune an int8 ``model`` (the fp32 deploy network, [0, ``data_range``] in and out, on the CPU) in
     ``out_dir``; resumes an interrupted run there; returns the record (:data:`QAT_RECORD`) of the finished run.
@@ -220,7 +220,7 @@ def run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out_dir: PathLike, se
         state = load_weights_only(out / STATE_FILE, "QAT state")
         quantized = _restore(model, run, state)
     else:
-        quantized = prepare_qat(model, calibration, data_range, settings.keep_fp32)
+        quantized = prepare_qat(model, calibration, data_range=data_range, keep_fp32=settings.keep_fp32)
         run = {"source": source, "source_digest": digest, "settings": settings.identity(),
                "quantization": QAT_SETTINGS + (f"|fp32 also: {','.join(settings.keep_fp32)}" if settings.keep_fp32
                                                else ""), "calibration": str(calibration or "embedded sample photos"),

@@ -77,7 +77,7 @@ def _drop(quantized: nn.Module, model: nn.Module, pairs: Sequence[Dict[str, Any]
 
 
 def rank_convolutions(model: nn.Module, out_dir: PathLike, calibration: Optional[PathLike] = None,
-                      check_pairs: Optional[Sequence[Dict[str, Any]]] = None, data_range: float = 255.0,
+                      check_pairs: Optional[Sequence[Dict[str, Any]]] = None, *, data_range: float,
                       top: Sequence[int] = DEFAULT_TOP, source: str = "", progress: bool = True) -> Dict[str, Any]:
     """Rank ``model``'s inner convolutions (all but the first and the last, which QAT keeps in fp32 anyway) by the
     PSNR drop (dB) their staying in fp32 takes back, then measure the drop with the top ``k`` kept in fp32 for each
@@ -89,7 +89,7 @@ def rank_convolutions(model: nn.Module, out_dir: PathLike, calibration: Optional
     """
     out = check_output_dir(out_dir, "--out")
     model = model.cpu().float().eval()
-    inputs = [torch.from_numpy(array) for array in calibration_inputs(calibration, data_range)]
+    inputs = [torch.from_numpy(array) for array in calibration_inputs(calibration, data_range=data_range)]
     pairs = list(check_pairs) if check_pairs is not None else check_pairs_from_photos(calibration)
     convolutions = convolution_names(model, inputs[0])
     identity = {"source_digest": weights_digest(model), "quantization": QAT_SETTINGS,

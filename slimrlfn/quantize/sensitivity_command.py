@@ -84,8 +84,8 @@ def run_from_args(args: argparse.Namespace) -> Dict[str, Any]:
         torch.set_num_threads(args.threads)
     spec = model_from_args(args)
     pairs = check_pairs_from_photos(args.check_dir if args.check_dir is not None else args.calibration, spec.scale)
-    result = rank_convolutions(spec.model.cpu().eval(), args.out, args.calibration, pairs, spec.data_range,
-                               args.top, spec.result_name)
+    result = rank_convolutions(spec.model.cpu().eval(), args.out, args.calibration, pairs,
+                               data_range=spec.data_range, top=args.top, source=spec.result_name)
     plot_sensitivity(result, Path(args.out) / PLOT_FILE)
     gains = {row["conv"]: row["gain_db"] for row in result["convolutions"]}
     print(f"{spec.result_name}: post-training int8 drop {result['base_drop_db']:.3f} dB on {result['check_images']} "

@@ -125,7 +125,7 @@ def _sample(name: str, x: torch.Tensor, warmup: bool, ms: float, wall_ms: float)
 
 @torch.no_grad()
 def run_protocol(model: nn.Module, settings: TimingSettings, device: torch.device,
-                 pairs: Optional[Sequence[Any]] = None, data_range: float = 255.0,
+                 pairs: Optional[Sequence[Any]] = None, *, data_range: float,
                  tile: Optional[int] = None) -> List[Dict[str, Any]]:
     """One run of ``settings.protocol``; returns every sample ``{name, shape, warmup, ms, wall_ms}``.
 

@@ -112,7 +112,7 @@ def run_block(job: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> No
                       "started": begin, "samples": [], "groups": {}})
                 continue
             try:
-                samples = run_protocol(runner, settings, device, pairs, spec.data_range, spec.tile)
+                samples = run_protocol(runner, settings, device, pairs, data_range=spec.data_range, tile=spec.tile)
                 if index == 0 and runner is not model:
                     runner.max_abs_diff = difference_to_eager(runner, model, _check_input(settings, pairs, device,
                                                                                          spec.data_range),

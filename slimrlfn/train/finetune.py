@@ -24,7 +24,7 @@ __all__ = ["batch_of", "finetune"]
 
 
 def batch_of(dataset: Any, first: int, size: int, device: torch.device,
-             data_range: float = 255.0) -> Tuple[torch.Tensor, torch.Tensor]:
+             data_range: float) -> Tuple[torch.Tensor, torch.Tensor]:
     """Items ``first .. first + size - 1`` of ``dataset`` stacked into an (LR, HR) batch on ``device``,
     in [0, ``data_range``] (the patches are in [0, 255]; divided by 255 / data_range as test_demo.py does)."""
     items = [dataset[first + i] for i in range(size)]
@@ -48,7 +48,8 @@ def finetune(
     min_lr_ratio: float = 0.1,
     progress: bool = True,
     desc: str = "fine-tune",
-    data_range: float = 255.0,
+    *,
+    data_range: float,
     inference_mode: bool = False,
 ) -> Dict[str, Any]:
     """Fine-tune ``model`` in place: L1 to HR + ``distill_weight`` x L1 to ``teacher``, Adam, cosine decay.

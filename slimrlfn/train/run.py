@@ -239,7 +239,7 @@ class TrainRun:
             return None
         begin = time.perf_counter()
         result = validate_psnr(export_deploy(self._eval_model()).float().to(self.device), self.val_images,
-                               self.device, self.scale)
+                               self.device, self.scale, data_range=WORKBOOK_RANGE)
         record = {"iteration": self.iteration, "psnr": result["psnr"], "seconds": round(time.perf_counter() - begin, 3),
                   "train_minutes": round(self.train_seconds / 60.0, 4), "lr": self.optimizer.param_groups[0]["lr"]}
         self.history = [h for h in self.history if h["iteration"] != self.iteration] + [record]

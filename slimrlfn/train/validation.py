@@ -22,7 +22,7 @@ __all__ = ["validate_psnr"]
 
 @torch.no_grad()
 def validate_psnr(model: nn.Module, images: Sequence[ValidationImage], device: torch.device,
-                  scale: int = 4, data_range: float = 255.0) -> Dict[str, Any]:
+                  scale: int = 4, *, data_range: float) -> Dict[str, Any]:
     """Mean PSNR (dB, RGB, border = ``scale``) of ``model`` over ``images`` (RGB uint8 LR, mod-cropped HR).
 
     ``model`` takes and gives [0, ``data_range``] (converted as ``test_demo.py`` does).

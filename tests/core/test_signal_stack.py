@@ -33,7 +33,7 @@ def test_openvino_inference_leaves_the_signal_stack_alone():
 
     before = current_signal_stack()
     model = SlimRLFN(feature_channels=8, num_blocks=1, esa_channels=4).eval()
-    runner = backends_module.build_backend("openvino", model, torch.device("cpu"), check=False)
+    runner = backends_module.build_backend("openvino", model, torch.device("cpu"), check=False, data_range=255.0)
     runner(torch.rand(1, 3, 24, 24) * 255)
     runner(torch.rand(1, 3, 32, 24) * 255)
     assert current_signal_stack() == before

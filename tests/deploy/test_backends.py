@@ -68,7 +68,7 @@ def test_backend_matches_eager_and_leaves_the_model_alone(name, small_model, lr_
     with torch.no_grad():
         reference = small_model(lr_image)
     backend = build_backend(name, small_model, CPU, example=lr_image, tolerance=_scale_tolerance(reference),
-                            measure_all=True)
+                            measure_all=True, data_range=255.0)
     assert backend.name == name and backend.setup_s >= 0
     out = backend(lr_image)
     assert out.shape == reference.shape == (1, 3, 160, 192)
@@ -85,7 +85,7 @@ def test_backend_matches_eager_and_leaves_the_model_alone(name, small_model, lr_
 def test_compile_backend_matches_eager(small_model, lr_image):
     with torch.no_grad():
         reference = small_model(lr_image)
-    backend = build_backend("compile", small_model, CPU, example=lr_image, tolerance=_scale_tolerance(reference))
+    backend = build_backend("compile", small_model, CPU, example=lr_image, tolerance=_scale_tolerance(reference), data_range=255.0)
     assert backend.max_abs_diff is not None and backend.max_abs_diff <= _scale_tolerance(reference)
 
 
@@ -93,7 +93,7 @@ def test_compile_backend_matches_eager(small_model, lr_image):
 def test_inexact_export_is_refused_with_the_difference(small_model, lr_image):
     with pytest.raises(UserError, match=r"--backend onnxruntime: not exact, refused: max abs difference to eager "
                                         r"[0-9.e+-]+ on the \[0, 255\] output \(tolerance 1e-12\)"):
-        build_backend("onnxruntime", small_model, CPU, example=lr_image, tolerance=1e-12)
+        build_backend("onnxruntime", small_model, CPU, example=lr_image, tolerance=1e-12, data_range=255.0)
 
 
 @needs_openvino
@@ -103,7 +103,7 @@ def test_official_models_are_exact_in_openvino(official_zoo, set5_dir):
 
     lr = uint8_to_tensor(read_image(set5_dir / "LR_bicubic" / "X4" / "butterflyx4.png"), CPU, 255.0)
     for name in ("rlfn", "slimrlfn", "slimrlfn_prune"):
-        backend = build_backend("openvino", load_zoo_model(name)[0], CPU, example=lr)  # default tolerance 1e-3
+        backend = build_backend("openvino", load_zoo_model(name)[0], CPU, example=lr, data_range=255.0)  # default tolerance 1e-3
         assert backend.max_abs_diff <= 1e-3, name
 
 
@@ -162,7 +162,7 @@ def test_missing_onnx_is_one_line_for_export_and_the_onnx_paths(monkeypatch, sma
 
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(UserError, match=r"'onnx' is not installed \(pip install -e \.\[deploy\]\)"):
-        onnx_to_file(small_model, tmp_path / "m.onnx")
+        onnx_to_file(small_model, tmp_path / "m.onnx", data_range=255.0)
     with pytest.raises(UserError, match="'onnx' is not installed"):
         resolve_backend("onnxruntime", CPU)
     monkeypatch.setattr(backends_module, "is_installed", lambda module: module != "onnx")
@@ -190,7 +190,7 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA d
 @needs_cuda
 def test_fp16_reports_its_difference_and_is_not_refused(small_model, lr_image):
     cuda = torch.device("cuda")
-    backend = build_backend("fp16", small_model, cuda, example=lr_image.to(cuda), measure_all=True)
+    backend = build_backend("fp16", small_model, cuda, example=lr_image.to(cuda), measure_all=True, data_range=255.0)
     assert backend(lr_image.to(cuda)).dtype == torch.float32
     assert backend.max_abs_diff is not None and backend.max_abs_diff > 0
 
@@ -199,7 +199,7 @@ def test_fp16_reports_its_difference_and_is_not_refused(small_model, lr_image):
 def test_cuda_graphs_equal_eager_on_two_shapes(small_model):
     cuda = torch.device("cuda")
     torch.backends.cudnn.allow_tf32 = False
-    backend = build_backend("cuda_graphs", small_model, cuda, check=False)
+    backend = build_backend("cuda_graphs", small_model, cuda, check=False, data_range=255.0)
     eager = __import__("copy").deepcopy(small_model).to(cuda)
     for h, w in ((32, 40), (36, 28), (32, 40)):
         x = uint8_to_tensor(textured_image(h, w, seed=h), cuda, 255.0)

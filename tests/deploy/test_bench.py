@@ -42,7 +42,7 @@ def test_matmul_peak_is_positive_and_per_size():
 
 
 def test_real_input_has_the_size_and_range():
-    x = real_input(40, 56, torch.device("cpu"))
+    x = real_input(40, 56, torch.device("cpu"), data_range=255.0)
     assert x.shape == (1, 3, 40, 56) and 0 <= float(x.min()) and float(x.max()) <= 255 and float(x.std()) > 10
 
 

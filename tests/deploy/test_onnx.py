@@ -38,7 +38,7 @@ def test_export_writes_opset_17_with_dynamic_height_and_width(small_model, tmp_p
     import onnx
     import onnxruntime
 
-    report = export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), tolerance=1.0)
+    report = export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), tolerance=1.0, data_range=255.0)
     model = onnx.load(str(tmp_path / "m.onnx"))
     assert max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) >= 17
     dims = model.graph.input[0].type.tensor_type.shape.dim
@@ -56,15 +56,15 @@ def test_export_writes_opset_17_with_dynamic_height_and_width(small_model, tmp_p
 
 def test_export_refuses_and_leaves_nothing_when_off(small_model, tmp_path):
     with pytest.raises(UserError, match=r"the export is not exact, refused \(tolerance 1e-12"):
-        export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), tolerance=1e-12)
+        export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), tolerance=1e-12, data_range=255.0)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_export_rejects_a_wrong_suffix_and_old_opset(small_model, tmp_path):
     with pytest.raises(UserError, match="ending in .onnx"):
-        export_onnx(small_model, tmp_path / "m.bin", example_images(limit=1))
+        export_onnx(small_model, tmp_path / "m.bin", example_images(limit=1), data_range=255.0)
     with pytest.raises(UserError, match="--opset 11: expected 17 or newer"):
-        export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), opset=11)
+        export_onnx(small_model, tmp_path / "m.onnx", example_images(limit=1), opset=11, data_range=255.0)
     assert not (tmp_path / "m.onnx").exists()
 
 
@@ -137,7 +137,7 @@ def test_a_size_dependent_model_exports_for_one_size(tmp_path):
 
 @pytest.mark.skipif(not backends_module.is_installed("onnxscript"), reason="onnxscript not installed")
 def test_the_dynamo_exporter(small_model, tmp_path):
-    report = export_onnx(small_model, tmp_path / "d.onnx", example_images(limit=1), exporter="dynamo")
+    report = export_onnx(small_model, tmp_path / "d.onnx", example_images(limit=1), exporter="dynamo", data_range=255.0)
     assert report["exporter"] == "dynamo" and report["opset"] >= 18 and report["input_size"] == "dynamic"
 
 
@@ -149,7 +149,7 @@ def test_a_runtime_that_cannot_run_the_file_is_a_check_that_fails(small_model, t
 
     monkeypatch.setattr(onnx_module, "_onnx_runner", broken_runner)
     with pytest.raises(UserError, match=r"onnxruntime: cannot run it \(RuntimeError: -- Conversion is failed for: Conv-18\)"):
-        export_onnx(small_model, tmp_path / "b.onnx", example_images(limit=1))
+        export_onnx(small_model, tmp_path / "b.onnx", example_images(limit=1), data_range=255.0)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -68,7 +68,7 @@ def test_lr_smaller_than_the_model_takes(tiny_pairs, tiny_checkpoint):
     write_image(tiny_pairs / "DIV2K_LSDIR_valid_LR" / "ax4.png", np.zeros((12, 20, 3), np.uint8))
     model = resolve_model(checkpoint=tiny_checkpoint).model
     with pytest.raises(UserError, match=r"ax4.png: 20x12 is smaller than the 15x15"):
-        evaluate_split(model, find_pairs(tiny_pairs), torch.device("cpu"), progress=False)
+        evaluate_split(model, find_pairs(tiny_pairs), torch.device("cpu"), progress=False, data_range=255.0)
 
 
 def test_tiled_forward_covers_every_pixel_and_matches_a_pointwise_model():

@@ -21,7 +21,7 @@ def _tiny(channels: int = 8):
 
 
 def test_without_a_target_it_times_the_runs_asked_for():
-    timing = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=4, warmup=1)
+    timing = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=4, warmup=1, data_range=255.0)
     assert timing["stopped_by"] == "runs" and timing["pairs"] == 4 and len(timing["latency_samples_ms"]) == 5
     assert timing["ratio_ci"][0] <= timing["ratio"] <= timing["ratio_ci"][1]
     assert timing["latency_ci_ms"][0] <= timing["latency_ms"] <= timing["latency_ci_ms"][1]
@@ -29,13 +29,13 @@ def test_without_a_target_it_times_the_runs_asked_for():
 
 def test_a_loose_target_stops_on_precision_a_tight_one_on_the_time_cap():
     loose = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=4, target_half_width=10.0,
-                           time_cap_s=30.0)
+                           time_cap_s=30.0, data_range=255.0)
     assert loose["stopped_by"] == "precision" and loose["pairs"] == 4 and loose["ratio_half_width"] <= 10.0
     tight = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=2, target_half_width=1e-9,
-                           time_cap_s=0.3)
+                           time_cap_s=0.3, data_range=255.0)
     assert tight["stopped_by"] == "time cap" and tight["pairs"] > 2 and tight["time_cap_s"] == 0.3
     capped = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=2, target_half_width=1e-9,
-                            time_cap_s=None, max_runs=6)
+                            time_cap_s=None, max_runs=6, data_range=255.0)
     assert capped["stopped_by"] == "max runs" and capped["pairs"] == 6
 
 

@@ -28,7 +28,7 @@ SETTINGS = QatSettings(iterations=4, batch_size=2, lr_patch=16, save_every=2)
 @pytest.fixture(scope="module")
 def finished(photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("qat") / "run"
-    return out, run_qat(tiny_slimrlfn(), [photos], out, SETTINGS, calibration=photos, source="tiny", progress=False)
+    return out, run_qat(tiny_slimrlfn(), [photos], out, SETTINGS, calibration=photos, source="tiny", progress=False, data_range=255.0)
 
 
 def _pairs():
@@ -41,28 +41,28 @@ def test_the_run_writes_an_ir_that_the_gate_accepts_or_refuses_with_its_measured
     assert json.loads((out / QAT_RECORD).read_text()) == record
     assert record["iterations"] == 4 and record["settings"]["iterations"] == 4 and record["source"] == "tiny"
     model = tiny_slimrlfn()
-    int8 = build_backend("openvino_int8", model, CPU, check=False, int8_model=str(out))
+    int8 = build_backend("openvino_int8", model, CPU, check=False, int8_model=str(out), data_range=255.0)
     assert int8.details["int8_cache"] == "qat" and int8.details["qat_iterations"] == 4
-    drop = psnr_drop(int8, model, _pairs(), CPU)
+    drop = psnr_drop(int8, model, _pairs(), CPU, data_range=255.0)
     assert drop["int8_db"] != drop["fp32_db"]  # really int8: not the fp32 graph
     with pytest.raises(UserError, match=rf"PSNR drop {drop['drop_db']:.3f} dB .* exceeds the gate"):
         build_backend("openvino_int8", model, CPU, check_pairs=_pairs(), max_psnr_drop_db=drop["drop_db"] - 1e-3,
-                      int8_model=str(out))
+                      int8_model=str(out), data_range=255.0)
     accepted = build_backend("openvino_int8", model, CPU, check_pairs=_pairs(), max_psnr_drop_db=drop["drop_db"] + 1e-3,
-                             int8_model=str(out))
+                             int8_model=str(out), data_range=255.0)
     assert accepted.details["psnr_check"]["drop_db"] == pytest.approx(drop["drop_db"])
 
 
 def test_the_ir_of_one_model_is_refused_for_another(finished):
     out, _ = finished
     with pytest.raises(UserError, match="--int8_model .*made from another fp32 model"):
-        build_backend("openvino_int8", tiny_slimrlfn(seed=1), CPU, check=False, int8_model=str(out))
+        build_backend("openvino_int8", tiny_slimrlfn(seed=1), CPU, check=False, int8_model=str(out), data_range=255.0)
 
 
 def test_a_finished_run_is_returned_as_it_is(finished, photos):
     out, record = finished
     before = (out / STATE_FILE).stat().st_mtime_ns
-    assert run_qat(tiny_slimrlfn(), [photos], out, SETTINGS, calibration=photos, progress=False) == record
+    assert run_qat(tiny_slimrlfn(), [photos], out, SETTINGS, calibration=photos, progress=False, data_range=255.0) == record
     assert (out / STATE_FILE).stat().st_mtime_ns == before
 
 
@@ -74,15 +74,15 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_straight_run(finished, p
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, on_save=interrupt)
+        run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, on_save=interrupt, data_range=255.0)
     assert not (tmp_path / "run" / QAT_RECORD).exists()
     assert torch.load(tmp_path / "run" / STATE_FILE, weights_only=True)["done"] == 2
     with pytest.raises(UserError, match=r"--out .* other settings \(lr\)"):
         run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", QatSettings(4, None, 1e-3, 2, 16, save_every=2),
-                calibration=photos, progress=False)
+                calibration=photos, progress=False, data_range=255.0)
     with pytest.raises(UserError, match="another fp32 model"):
-        run_qat(tiny_slimrlfn(seed=1), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False)
-    resumed = run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False)
+        run_qat(tiny_slimrlfn(seed=1), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, data_range=255.0)
+    resumed = run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, data_range=255.0)
     assert resumed["iterations"] == 4
     straight = torch.load(out / STATE_FILE, weights_only=True)["model"]
     again = torch.load(tmp_path / "run" / STATE_FILE, weights_only=True)["model"]

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not is_installed("nncf"), reason="nncf not insta
 @pytest.fixture(scope="module")
 def ranked(photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("sens")
-    return out, rank_convolutions(tiny_slimrlfn(), out, photos, top=(1, 2), source="tiny", progress=False)
+    return out, rank_convolutions(tiny_slimrlfn(), out, photos, top=(1, 2), source="tiny", progress=False, data_range=255.0)
 
 
 def _quantizers(model) -> int:
@@ -34,7 +34,7 @@ def _quantizers(model) -> int:
 
 def test_a_kept_convolution_loses_its_quantizers_and_an_unknown_name_is_refused(photos):
     model = tiny_slimrlfn()
-    inputs = [torch.from_numpy(a) for a in calibration_inputs(photos)]
+    inputs = [torch.from_numpy(a) for a in calibration_inputs(photos, data_range=255.0)]
     names = convolution_names(model)
     assert len(names) > 4
     everything = quantize_for_qat(model, inputs)
@@ -58,9 +58,9 @@ def test_every_inner_convolution_is_measured_and_ranked_by_what_it_takes_back(ra
     assert json.loads((out / SENSITIVITY_FILE).read_text()) == result
     # the frontier's drop is what quantizing with those kept in fp32 gives (deterministic calibration)
     model = tiny_slimrlfn()
-    inputs = [torch.from_numpy(a) for a in calibration_inputs(photos)]
+    inputs = [torch.from_numpy(a) for a in calibration_inputs(photos, data_range=255.0)]
     fresh = quantize_for_qat(model, inputs, result["ranking"][:2]).eval()
-    drop = psnr_drop(fresh, model, check_pairs_from_photos(photos), torch.device("cpu"))["drop_db"]
+    drop = psnr_drop(fresh, model, check_pairs_from_photos(photos), torch.device("cpu"), data_range=255.0)["drop_db"]
     assert drop == pytest.approx(result["frontier"][1]["drop_db"], abs=1e-6)
 
 
@@ -72,15 +72,15 @@ def test_an_interrupted_ranking_goes_on_from_what_it_measured(ranked, photos, tm
     calls = []
     real = sensitivity.quantize_for_qat
     monkeypatch.setattr(sensitivity, "quantize_for_qat", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
-    resumed = rank_convolutions(tiny_slimrlfn(), tmp_path, photos, top=(1, 2), source="tiny", progress=False)
+    resumed = rank_convolutions(tiny_slimrlfn(), tmp_path, photos, top=(1, 2), source="tiny", progress=False, data_range=255.0)
     assert len(calls) == len(result["convolutions"]) - 3 + 2  # the rest, then the frontier
     assert [list(keep) for keep in calls[:-2]] == [[row["conv"]] for row in result["convolutions"][3:]]
     for mine, theirs in zip(resumed["convolutions"], result["convolutions"]):
         assert mine["drop_db"] == pytest.approx(theirs["drop_db"], abs=1e-6)
     calls.clear()
-    rank_convolutions(tiny_slimrlfn(), tmp_path, photos, top=(1, 2), progress=False)
+    rank_convolutions(tiny_slimrlfn(), tmp_path, photos, top=(1, 2), progress=False, data_range=255.0)
     assert calls == []  # finished: nothing measured again
-    rank_convolutions(tiny_slimrlfn(seed=1), tmp_path, photos, top=(1,), progress=False)
+    rank_convolutions(tiny_slimrlfn(seed=1), tmp_path, photos, top=(1,), progress=False, data_range=255.0)
     assert len(calls) == 1 + len(result["convolutions"]) + 1  # another model: measured from the start
 
 
@@ -89,11 +89,11 @@ def test_qat_with_kept_convolutions_records_them_and_a_resume_must_match(photos,
     settings = QatSettings(iterations=2, batch_size=2, lr_patch=16, save_every=1, keep_fp32=(names[3],))
     assert settings.identity()["keep_fp32"] == [names[3]]
     assert "keep_fp32" not in QatSettings().identity()
-    record = run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", settings, calibration=photos, progress=False)
+    record = run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", settings, calibration=photos, progress=False, data_range=255.0)
     assert record["settings"]["keep_fp32"] == [names[3]] and names[3] in record["quantization"]
     with pytest.raises(UserError, match=r"other settings \(keep_fp32\)"):
         run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", QatSettings(iterations=2, batch_size=2, lr_patch=16),
-                calibration=photos, progress=False)
+                calibration=photos, progress=False, data_range=255.0)
 
 
 def test_the_command_prints_the_flag_and_writes_the_plot(photos, tmp_path, capsys):

@@ -32,13 +32,13 @@ def test_sample_counts_per_protocol(tiny_pairs):
     model = build_model(TINY).eval()
     pairs = find_pairs(tiny_pairs)
     cpu = torch.device("cpu")
-    ntire = run_protocol(model, make_settings("ntire", "cpu", tiny_pairs), cpu, pairs)
+    ntire = run_protocol(model, make_settings("ntire", "cpu", tiny_pairs), cpu, pairs, data_range=255.0)
     assert [s["name"] for s in ntire] == ["a", "b"] and not any(s["warmup"] for s in ntire)
     assert ntire[0]["shape"] == [24, 20]
-    warm = run_protocol(model, make_settings("warm", "cpu", tiny_pairs, warmup=2), cpu, pairs)
+    warm = run_protocol(model, make_settings("warm", "cpu", tiny_pairs, warmup=2), cpu, pairs, data_range=255.0)
     assert [s["warmup"] for s in warm] == [True] * 4 + [False] * 2
     micro = run_protocol(model, make_settings("micro", "cpu", warmup=2, iters=3, sizes=[[16, 16], [20, 24]],
-                                              channels_last=True), cpu)
+                                              channels_last=True), cpu, data_range=255.0)
     assert len(micro) == 10 and [s["name"] for s in micro[::5]] == ["16x16", "20x24"]
     assert sum(s["warmup"] for s in micro) == 4 and all(s["ms"] > 0 for s in micro)
 
