@@ -19,8 +19,7 @@ import sys
 from typing import Any, List, Mapping, Optional, Sequence, Union
 
 from slimrlfn.arch.challenge import ChallengeRepo
-from slimrlfn.arch.kinds import kind_of_prefix
-from slimrlfn.arch.ref import ModelRef, check_unique, load_model
+from slimrlfn.arch.ref import ModelRef, check_unique, is_explicit, load_model
 from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
@@ -67,12 +66,6 @@ def add_model_arguments(parser: argparse.ArgumentParser, model_default: Optional
     return parser
 
 
-def _is_explicit(text: Any) -> bool:
-    """Whether ``--model``'s text is a whole reference by itself (a prefix or a JSON object)."""
-    text = str(text).strip()
-    return text.startswith("{") or (":" in text and kind_of_prefix(text.partition(":")[0]) is not None)
-
-
 def model_ref_from_args(args: argparse.Namespace) -> ModelRef:
     """The reference the flags of :func:`add_model_arguments` name."""
     given = {key: getattr(args, key, None) for key in _KEYWORD_FLAGS}
@@ -84,7 +77,7 @@ def model_ref_from_args(args: argparse.Namespace) -> ModelRef:
             or given["model_id"] is not None):
         model = None  # the command's default model gives way to a model named by the other flags
     flags = [f"--{key}" for key in _KEYWORD_FLAGS if getattr(args, key, None) not in (None, False)]
-    if model is not None and (_is_explicit(model) or not flags):  # the text alone names the model
+    if model is not None and (is_explicit(model) or not flags):  # the text alone names the model
         if flags:
             raise UserError(f"--model {model}: a whole reference already; give {', '.join(flags)} inside it, not as flags")
         ref = ModelRef.parse(model)

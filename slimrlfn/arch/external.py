@@ -26,7 +26,7 @@ from slimrlfn.arch.weights import read_weights
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
-__all__ = ["CHECK_SIZE", "build_external", "check_sr_model", "json_object", "load_class", "parse_kwargs"]
+__all__ = ["CHECK_SIZE", "build_external", "check_sr_model", "load_class"]
 
 #: LR side of the check forward (large enough for windowed attention and ESA-like branches).
 CHECK_SIZE = 64
@@ -71,26 +71,6 @@ def load_class(target: str, what: str = "--model") -> type:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def json_object(text: Union[str, Mapping[str, Any]], what: str, noun: str) -> Dict[str, Any]:
-    """A dict from JSON text (or a mapping, copied); UserError naming ``what`` for invalid JSON or a non-object."""
-    if isinstance(text, Mapping):
-        return dict(text)
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{what} {text!r}: not valid JSON ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise UserError(f"{what} {text!r}: expected a JSON object of {noun}")
-    return value
-
-
-def parse_kwargs(text: Optional[str], what: str = "--kwargs") -> Dict[str, Any]:
-    """Constructor arguments from JSON text (an object); ``{}`` for None or empty."""
-    if text is None or not str(text).strip():
-        return {}
-    return json_object(text, what, "constructor arguments")
 
 
 def build_external(target: str, kwargs: Optional[Mapping[str, Any]] = None, checkpoint: Optional[PathLike] = None,

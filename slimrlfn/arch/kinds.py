@@ -17,7 +17,7 @@ kind            prefix and text form                      arguments
 ==============  ========================================  ==========================================================
 
 Adding a kind is one row here (a loader of its own where the others do not fit); the grammar
-(:mod:`slimrlfn.arch.ref`) reads the row and needs no change.
+(:mod:`slimrlfn.arch.ref`, which checks the arguments) reads the row and needs no change.
 """
 from __future__ import annotations
 
@@ -30,15 +30,15 @@ import torch
 
 from slimrlfn.arch.challenge import ChallengeRepo
 from slimrlfn.arch.checkpoints import load_checkpoint
-from slimrlfn.arch.contract import CLASS_RANGE, WORKBOOK_RANGE, Contract, check_data_range
+from slimrlfn.arch.contract import CLASS_RANGE, WORKBOOK_RANGE, Contract
 from slimrlfn.arch.derived import is_derived, load_derived
-from slimrlfn.arch.external import build_external, check_sr_model, parse_kwargs
+from slimrlfn.arch.external import build_external, check_sr_model
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.arch.zoo import ZOO, find_checkpoint, load_zoo_model
 from slimrlfn.core.errors import UserError
 
-__all__ = ["COMMON_KEYS", "KINDS", "Kind", "absolute_class_target", "check_argument", "kind_of_prefix"]
+__all__ = ["COMMON_KEYS", "KINDS", "Kind", "absolute_class_target"]
 
 #: Arguments every kind takes: ``name`` replaces the results key (and the label).
 COMMON_KEYS = ("name",)
@@ -74,34 +74,6 @@ class Kind:
     body: Optional[Callable[[Mapping[str, Any]], Optional[str]]] = None  # text after the prefix, None: JSON only
     from_body: Optional[Callable[[str], Dict[str, Any]]] = None
     check: Callable[[Dict[str, Any]], None] = lambda args: None
-
-
-# -- the arguments' own checks (every kind) --------------------------------------------------------------------
-
-
-def check_argument(key: str, value: Any) -> Any:
-    """``value`` of argument ``key`` checked and normalised; UserError naming ``--key`` otherwise."""
-    if key == "name":
-        text = str(value)
-        if not text.strip() or text in (".", "..") or any(c in text for c in "/\\") or len(text) > 200:
-            raise UserError(f"--name {value!r}: expected a plain name of at most 200 characters (it names the results "
-                            f"entry and its image folder), without / or \\")
-        return text
-    if key == "data_range":
-        return check_data_range(value)
-    if key == "model_id":
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"-?\d+", str(value)):
-            raise UserError(f"--model_id {value!r}: expected an integer, the entry of test_demo.py")
-        return int(value)
-    if key in ("use_prune", "strict"):
-        if not isinstance(value, bool):
-            raise UserError(f"--{key} {value!r}: expected true or false")
-        return value
-    if key == "kwargs":
-        return parse_kwargs(value)
-    if not isinstance(value, (str, Path)) or not str(value).strip():
-        raise UserError(f"--{key} {value!r}: expected a path or name")
-    return str(value)
 
 
 # -- loaders -----------------------------------------------------------------------------------------------------
@@ -213,8 +185,3 @@ KINDS: Dict[str, Kind] = {kind.name: kind for kind in (
     Kind("derived", ("derived",), "a derived (pruned) model", ("checkpoint",), _load_derived,
          required=("checkpoint",), paths={"checkpoint": _absolute}, body=_CKPT_TEXT[0], from_body=_CKPT_TEXT[1]),
 )}
-
-
-def kind_of_prefix(prefix: str) -> Optional[Kind]:
-    """The kind whose text form starts with ``prefix:``, or None."""
-    return next((kind for kind in KINDS.values() if prefix in kind.prefixes), None)

@@ -20,19 +20,21 @@ and workbook parameters store and that :meth:`ModelRef.parse` reads back. Bad in
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+from slimrlfn.arch.contract import check_data_range
 from slimrlfn.arch.derived import is_derived
-from slimrlfn.arch.external import json_object
-from slimrlfn.arch.kinds import COMMON_KEYS, KINDS, Kind, check_argument, kind_of_prefix
+from slimrlfn.arch.kinds import COMMON_KEYS, KINDS, Kind
 from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 
-__all__ = ["ModelRef", "check_unique", "load_model", "load_models", "resolve_model", "zoo_name_for_id"]
+__all__ = ["ModelRef", "check_argument", "check_unique", "is_explicit", "json_object", "kind_of_prefix", "load_model",
+           "load_models", "parse_kwargs", "resolve_model", "zoo_name_for_id"]
 
 #: Every argument some kind takes.
 _ALL_KEYS = tuple(dict.fromkeys(key for kind in KINDS.values() for key in kind.keys + COMMON_KEYS))
@@ -108,6 +110,63 @@ class ModelRef:
         return self.text()
 
 
+def kind_of_prefix(prefix: str) -> Optional[Kind]:
+    """The kind whose text form starts with ``prefix:``, or None."""
+    return next((kind for kind in KINDS.values() if prefix in kind.prefixes), None)
+
+
+def json_object(text: Union[str, Mapping[str, Any]], what: str, noun: str) -> Dict[str, Any]:
+    """A dict from JSON text (or a mapping, copied); UserError naming ``what`` for invalid JSON or a non-object."""
+    if isinstance(text, Mapping):
+        return dict(text)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{what} {text!r}: not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{what} {text!r}: expected a JSON object of {noun}")
+    return value
+
+
+def parse_kwargs(text: Union[None, str, Mapping[str, Any]], what: str = "--kwargs") -> Dict[str, Any]:
+    """Constructor arguments from JSON text (an object) or a mapping; ``{}`` for None or empty."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return {}
+    return json_object(text, what, "constructor arguments")
+
+
+def check_argument(key: str, value: Any) -> Any:
+    """``value`` of argument ``key`` checked and normalised; UserError naming ``--key`` otherwise."""
+    if key == "name":
+        text = str(value)
+        if not text.strip() or text in (".", "..") or any(c in text for c in "/\\") or len(text) > 200:
+            raise UserError(f"--name {value!r}: expected a plain name of at most 200 characters (it names the results "
+                            f"entry and its image folder), without / or \\")
+        return text
+    if key == "data_range":
+        return check_data_range(value)
+    if key == "model_id":
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"-?\d+", str(value)):
+            raise UserError(f"--model_id {value!r}: expected an integer, the entry of test_demo.py")
+        return int(value)
+    if key in ("use_prune", "strict"):
+        if not isinstance(value, bool):
+            raise UserError(f"--{key} {value!r}: expected true or false")
+        return value
+    if key == "kwargs":
+        return parse_kwargs(value)
+    if not isinstance(value, (str, Path)) or not str(value).strip():
+        raise UserError(f"--{key} {value!r}: expected a path or name")
+    return str(value)
+
+
+def is_explicit(text: Any) -> bool:
+    """Whether ``text`` names its kind itself: a prefix (``zoo:``, ``challenge:``, ...) or a JSON object; a bare
+    form's kind is guessed (sugar)."""
+    text = str(text).strip()
+    return text.startswith("{") or (":" in text and kind_of_prefix(text.partition(":")[0]) is not None)
+
+
 def zoo_name_for_id(model_id: Optional[int], use_prune: bool = False) -> str:
     """The zoo name of an official ``--model_id`` (0 RLFN, 21 SlimRLFN, the default; ``use_prune``: SlimRLFN-prune)."""
     model_id = 21 if model_id is None else model_id
@@ -151,8 +210,7 @@ def _from_mapping(args: Dict[str, Any], what: str) -> ModelRef:
         raise UserError(f"{what} {json.dumps(args, default=str)}: unknown keys {unknown}; expected some of "
                         f"{['kind', *_ALL_KEYS]}")
     model = args.get("model")
-    prefix = str(model).partition(":")[0] if model is not None and ":" in str(model) else None
-    if prefix is not None and kind_of_prefix(prefix) is not None:  # {"model": "zoo:rlfn", "name": ...}
+    if model is not None and is_explicit(model) and not str(model).strip().startswith("{"):  # {"model": "zoo:rlfn"}
         parsed = ModelRef.parse(args.pop("model"), what)
         return _build(KINDS[parsed.kind], {**parsed.args, **args}, what)
     return _build(_kind_of_keywords(args), args, what)

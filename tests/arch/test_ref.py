@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from slimrlfn.arch.derived import save_derived
-from slimrlfn.arch.kinds import COMMON_KEYS, KINDS, Kind, kind_of_prefix
+from slimrlfn.arch.kinds import COMMON_KEYS, KINDS, Kind
+from slimrlfn.arch.ref import kind_of_prefix
 from slimrlfn.arch.ref import ModelRef, load_model, resolve_model
 from slimrlfn.core.errors import UserError
 from slimrlfn.workbook import model_parameters
