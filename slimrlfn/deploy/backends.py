@@ -23,7 +23,7 @@ name               device  what it is
 The facts of each path (device, the packages it needs, whether it is checked against eager) are
 one :class:`BackendSpec` in :data:`REGISTRY`, registered with its builder by :func:`register`.
 ``auto`` picks ``openvino`` on CPU when the ``openvino`` package is installed (the ``deploy``
-extra; the fastest exact CPU path in ``bench/backends.py``), ``channels_last`` otherwise or when the run is
+extra; the fastest exact CPU path in ``bench/deploy/backends.py``), ``channels_last`` otherwise or when the run is
 known to be small (under :data:`AUTO_OPENVINO_MIN_LR_PIXELS` LR pixels in all: OpenVINO's import and set-up
 would not be paid back), and ``eager`` on CUDA (no GPU comparison has been run by the workbook yet, so it keeps the
 challenge's path). Exported and compiled paths (``compile``, ``onnxruntime``, ``openvino``,
@@ -267,14 +267,14 @@ def _runs_on(spec: BackendSpec, device: torch.device) -> bool:
 def available_backends(device: torch.device, lossy: bool = False) -> List[str]:
     """Backends that can run on ``device`` with the packages installed here (``auto`` excluded); the lossy
     (``PSNR_GATED``: int8) paths only with ``lossy``, so that comparisons of the same SR (``slimrlfn backends``
-    without ``--backends``) stay exact: ask for ``openvino_int8`` by name (or ``bench/int8_report.py``)."""
+    without ``--backends``) stay exact: ask for ``openvino_int8`` by name (or ``bench/deploy/int8_report.py``)."""
     return [name for name, spec in REGISTRY.items()
             if _runs_on(spec, device) and all(is_installed(p) for p in spec.packages)
             and (not spec.onnx_export or is_installed("onnx")) and (lossy or not spec.psnr_gated)]
 
 
 #: ``auto`` on a CPU takes OpenVINO only for runs of at least this many LR pixels (all images together; about 23
-#: DIV2K-sized LR images of 510x339). Measured on this project's 2-core CPU (bench/vs_test_demo.py): OpenVINO's
+#: DIV2K-sized LR images of 510x339). Measured on this project's 2-core CPU (bench/timing/vs_test_demo.py): OpenVINO's
 #: import, compile (from its cache) and check cost 0.6-1.0 s a process, and it ran SlimRLFN's forwards 0-18% faster
 #: than channels_last; a whole ``slimrlfn eval`` of 10 such images took 15.4-15.5 s with OpenVINO, 14.6-14.9 s with
 #: channels_last.

@@ -7,7 +7,7 @@ as QAT starts (``nncf.quantize``, :data:`~slimrlfn.quantize.qat.QAT_SETTINGS`) w
 fp32, and the PSNR drop against the fp32 model (:func:`slimrlfn.deploy.int8.psnr_drop`, RGB, border = scale) is
 measured on check pairs. The convolutions are ranked by the dB they take back; then the top 1, 2, 3, ... are kept in
 fp32 together, which gives the frontier of drop against convolutions kept. ``slimrlfn qat --keep_fp32 NAME ...``
-fine-tunes with the chosen ones kept in fp32 and ``bench/int8_report.py`` measures what they cost in speed.
+fine-tunes with the chosen ones kept in fp32 and ``bench/deploy/int8_report.py`` measures what they cost in speed.
 
 Check pairs are made from HR photos (mod-cropped, MATLAB bicubic / scale): by default the calibration photos, so that
 the choice is not made on the images the gate is measured on (Set5, Set14). One quantization and check of SlimRLFN

@@ -6,7 +6,7 @@ parallel branches (:mod:`slimrlfn.arch.reparam`), a pixel loss plus distillation
 of the weights, AMP on CUDA; every step is :class:`slimrlfn.train.loop.TrainStep`. By default the
 blocks fuse their branch weights on every forward (``online_fusion``): the same function and
 gradients as summing the branches, at about the cost of the deploy model
-(``bench/train_throughput.py``); ``--set online_fusion=false`` sums them. The final model is
+(``bench/timing/train_throughput.py``); ``--set online_fusion=false`` sums them. The final model is
 exported fused, as config + ``state_dict`` (``OUT/model_final.pth`` + ``.json``), loadable by
 ``slimrlfn eval --checkpoint``. Settings: :mod:`slimrlfn.train.config`.
 

@@ -10,7 +10,7 @@ after the images, and the backend's set-up (export/compile, once per model) are 
 reported, not counted in the ratio. Both sides run the same inference path (``--backend``, default
 eager); the bare side is measured before and after ``evaluate`` and averaged, so drift falls on both.
 
-    python bench/eval_overhead.py [--images 3] [--device auto] [--backend eager] [--models rlfn slimrlfn]
+    python bench/timing/eval_overhead.py [--images 3] [--device auto] [--backend eager] [--models rlfn slimrlfn]
 
 ``--hr_size H W`` makes smaller pairs (the tests run it that way, so that the bench keeps up with the package).
 """

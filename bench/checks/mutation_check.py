@@ -20,11 +20,11 @@ beside it), so the tests that need it run when it is there.
 
 Usage::
 
-    .venv/bin/python bench/mutation_check.py                 # both sets, targeted selections (~4 min on 2 cores)
-    .venv/bin/python bench/mutation_check.py --set audit
-    .venv/bin/python bench/mutation_check.py --only ssim_no_border_crop --only cv_std_over_median
-    .venv/bin/python bench/mutation_check.py --full          # the whole suite per mutant (hours)
-    .venv/bin/python bench/mutation_check.py --list
+    .venv/bin/python bench/checks/mutation_check.py          # both sets, targeted selections (~4 min on 2 cores)
+    .venv/bin/python bench/checks/mutation_check.py --set audit
+    .venv/bin/python bench/checks/mutation_check.py --only ssim_no_border_crop --only cv_std_over_median
+    .venv/bin/python bench/checks/mutation_check.py --full   # the whole suite per mutant (hours)
+    .venv/bin/python bench/checks/mutation_check.py --list
 
 Prints a line per mutant and a table (mutant, file, result, seconds, the test that killed it), then
 ``audit: K/7 killed; own: K/N killed``; writes the report atomically to ``runs/mutation_check.json``
@@ -48,7 +48,7 @@ from xml.etree import ElementTree
 
 from slimrlfn.core.files import atomic_write_json
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # bench/checks/ -> the checkout
 SETS = ("audit", "own")
 #: The targets: every audit mutant killed; at least 20 of every 22 own mutants killed.
 OWN_SHARE = 20 / 22

@@ -22,8 +22,8 @@ package, the report) is proved before a GPU session spends its minutes on it: th
 (``eval_paths`` then has no path beside eager, ``amp_training`` trains in fp32, ``nccl`` uses ``gloo``), and the
 report says in its title and in ``rehearsal`` that none of its figures is a GPU figure.
 
-    python bench/gpu_check.py --data_dir ../shared/datasets/Set5 --out runs/gpu_check
-    python bench/gpu_check.py --rehearse_on_cpu --runs 1 --data_dir ../shared/datasets/Set5 --out runs/gpu_rehearsal
+    python bench/checks/gpu_check.py --data_dir ../shared/datasets/Set5 --out runs/gpu_check
+    python bench/checks/gpu_check.py --rehearse_on_cpu --runs 1 --data_dir ../shared/datasets/Set5 --out runs/gpu_rehearsal
 """
 from __future__ import annotations
 

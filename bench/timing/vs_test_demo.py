@@ -3,7 +3,7 @@
 For each data set, rounds of three whole processes in a shuffled order each round:
 
 - **official**: the challenge repository's own ``test_demo.py`` from where it is kept (default
-  ``$SLIMRLFN_SHARED/ntire2024_esr``), run on the CPU by ``bench/official_on_cpu.py`` (its CUDA calls shimmed
+  ``$SLIMRLFN_SHARED/ntire2024_esr``), run on the CPU by ``bench/timing/official_on_cpu.py`` (its CUDA calls shimmed
   at run time, nothing copied);
 - **default**: ``slimrlfn eval --model_id N`` as a user types it (backend ``auto``, SR images written);
 - **eager**: the same with ``--backend eager``, the path the challenge runs.
@@ -22,7 +22,7 @@ Data sets: Set14 (``$SLIMRLFN_SHARED/datasets/Set14``, linked into the NTIRE lay
 kept in ``--out``). Every run is appended to ``--out/runs.jsonl`` as it finishes; a rerun with the same settings
 skips what is there (an interrupted bench resumes). ``report.json`` and ``report.md`` are written atomically.
 
-    python bench/vs_test_demo.py [--rounds 5] [--model_id 21] [--sets set14 sample div2k] [--div2k_images 10]
+    python bench/timing/vs_test_demo.py [--rounds 5] [--model_id 21] [--sets set14 sample div2k] [--div2k_images 10]
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # bench/timing/ -> the checkout
 SHARED = Path(os.environ.get("SLIMRLFN_SHARED", ROOT.parent / "shared"))
 COMMANDS = ("official", "default", "eager")
 TARGETS = {"default": 0.80, "eager": 1.05, "help": 0.5}
@@ -73,7 +73,7 @@ def _link_set14(folder: Path) -> Path:
 def _synthetic_div2k(folder: Path, count: int) -> Path:
     if (folder / "DIV2K_LSDIR_valid_LR").is_dir() and len(list((folder / "DIV2K_LSDIR_valid_LR").glob("*.png"))) == count:
         return folder
-    from eval_overhead import synthetic_hr  # bench/: this script's folder is on sys.path
+    from eval_overhead import synthetic_hr  # bench/timing/eval_overhead.py: this script's folder is on sys.path
     from slimrlfn.data.pairs import write_pairs
 
     staged = folder.with_name(folder.name + ".partial")
@@ -108,7 +108,7 @@ def prepare(names: List[str], data_root: Path, div2k_images: int) -> Dict[str, P
 def command_line(kind: str, data: Path, work: Path, args: argparse.Namespace) -> List[str]:
     python = sys.executable
     if kind == "official":
-        return [python, str(ROOT / "bench" / "official_on_cpu.py"), "--repo", str(args.repo), "--work_dir",
+        return [python, str(ROOT / "bench" / "timing" / "official_on_cpu.py"), "--repo", str(args.repo), "--work_dir",
                 str(work / "official"), "--", "--data_dir", str(data), "--save_dir", str(work / "official" / "results"),
                 "--model_id", str(args.model_id)]
     if kind == "help":

@@ -1,4 +1,4 @@
-"""bench/gpu_check.py without CUDA: one line on stderr, exit status 2, nothing written."""
+"""bench/checks/gpu_check.py without CUDA: one line on stderr, exit status 2, nothing written."""
 import json
 import subprocess
 import sys
@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "gpu_check.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "checks" / "gpu_check.py"
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is here: run bench/gpu_check.py itself")
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is here: run bench/checks/gpu_check.py itself")
 def test_without_cuda_it_exits_with_one_line(tmp_path):
     done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path / "report")], capture_output=True,
                           text=True, timeout=120, cwd=tmp_path, env={"CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"})

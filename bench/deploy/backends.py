@@ -13,8 +13,8 @@ Targets (2-core CPU, fp32, 2 threads): the default path (``auto``) runs SlimRLFN
 >= 80% of the matmul peak, and no slower than OpenVINO in the same run (openvino / auto >= 1 within
 its bootstrap 95% CI). Written to ``--out`` as JSON.
 
-    python bench/backends.py                      # all models and sizes, 15 rounds
-    python bench/backends.py --models slimrlfn_prune --sizes 256x256 --rounds 40
+    python bench/deploy/backends.py                      # all models and sizes, 15 rounds
+    python bench/deploy/backends.py --models slimrlfn_prune --sizes 256x256 --rounds 40
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ LR images of ``--data_dir``, and whether the uint8 SR images are equal; params a
 fvcore skipped (``*`` marks a FLOPs figure that undercounts: a skipped operator that is not element-wise).
 Target: max abs difference 0 and equal counts for every entry that loads.
 
-    python bench/field_load.py [--challenge_repo DIR] [--data_dir DIR] [--images N] [--json FILE]
+    python bench/field/field_load.py [--challenge_repo DIR] [--data_dir DIR] [--images N] [--json FILE]
 
 Defaults: ``$SLIMRLFN_SHARED/ntire2024_esr`` and ``$SLIMRLFN_SHARED/datasets/Set5`` (``../shared`` beside
 the checkout when the variable is unset), every image.
@@ -31,7 +31,8 @@ from slimrlfn.core.files import atomic_write_json
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.evaluate.parity import compare_counts, compare_outputs
 
-SHARED = Path(os.environ.get("SLIMRLFN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+#: $SLIMRLFN_SHARED, else ../shared beside the checkout (this file is bench/field/field_load.py).
+SHARED = Path(os.environ.get("SLIMRLFN_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def main(argv=None) -> int:

@@ -12,7 +12,7 @@ For each official model (RLFN, SlimRLFN, SlimRLFN-prune; random weights when the
 * for inner-only removal: that the result loads strictly into the official
   ``SlimRLFN(prune_channels=...)`` key layout.
 
-    python bench/pruning_engine.py
+    python bench/pruning/pruning_engine.py
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ stops at the limit in any case (validation time is not counted). Validation on S
 the official ``Set5/LR_bicubic/X4`` (RGB PSNR, border 4, SR rounded to uint8, as NTIRE), against
 bicubic upsampling of the same LR (``imresize_matlab(lr, 4)``, MATLAB-compatible).
 
-    python bench/distill_run.py --hr_dir ../shared/datasets/McMaster --set5 ../shared/datasets/Set5 --minutes 8
+    python bench/checks/distill_run.py --hr_dir ../shared/datasets/McMaster --set5 ../shared/datasets/Set5 --minutes 8
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from slimrlfn.arch.config import default_config
+from slimrlfn.arch.contract import WORKBOOK_RANGE, Contract
 from slimrlfn.arch.reparam import build_train_model
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.data.bicubic import imresize_matlab
@@ -57,7 +58,8 @@ def seconds_per_iteration(batch: int, lr_patch: int, teacher_name: str, device: 
     the run; if the machine is slower during training, ``max_minutes`` stops it near the end of the cosine.
     """
     model = build_train_model(default_config("slimrlfn"), {"online_fusion": True}).to(device)
-    teacher, _ = load_teacher(teacher_name, 4, device) if teacher_name != "none" else (None, None)
+    student = Contract(WORKBOOK_RANGE, 4)
+    teacher, _ = load_teacher(teacher_name, student, device) if teacher_name != "none" else (None, None)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     loss_fn = SRLoss("l1", None, 1.0, data_range=255.0)
     lr = torch.rand(batch, 3, lr_patch, lr_patch, device=device) * 255

@@ -13,7 +13,7 @@ Set5 is given to the run in the NTIRE layout through symbolic links under ``--ou
 (``Set5/HR/NAME.png``, ``Set5/LR_bicubic/X4/NAMEx4.png``); nothing is copied. Results:
 ``--out_dir/reproduction.json`` and a table on stdout.
 
-    python bench/prune_reproduction.py --minutes 30 --criteria l1 taylor
+    python bench/pruning/prune_reproduction.py --minutes 30 --criteria l1 taylor
 """
 from __future__ import annotations
 

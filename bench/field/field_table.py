@@ -6,7 +6,7 @@ element-wise (the FLOPs undercount when there are any), average PSNR (RGB, borde
 and the mean per-image time of the last folder as ``test_demo.py`` times it (one forward per image, no
 warm-up). Resumable: each folder's ``results.json`` under ``--out`` keeps the entries already done.
 
-    python bench/field_table.py [--challenge_repo DIR] [--data_dirs DIR ...] [--out runs/field] [--threads N]
+    python bench/field/field_table.py [--challenge_repo DIR] [--data_dirs DIR ...] [--out runs/field] [--threads N]
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_text
 from slimrlfn.evaluate.ntire import evaluate
 
-SHARED = Path(os.environ.get("SLIMRLFN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+#: $SLIMRLFN_SHARED, else ../shared beside the checkout (this file is bench/field/field_table.py).
+SHARED = Path(os.environ.get("SLIMRLFN_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def main(argv=None) -> int:

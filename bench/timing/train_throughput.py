@@ -15,7 +15,7 @@ hit them alike), every step timed and kept (the first, warm-up, included):
 Prints the median and interquartile range of the step time, patches per second, and the throughput
 ratios to ``deploy``.
 
-    python bench/train_throughput.py [--batch 16] [--lr_patch 64] [--steps 8] [--threads N] [--edge]
+    python bench/timing/train_throughput.py [--batch 16] [--lr_patch 64] [--steps 8] [--threads N] [--edge]
 """
 from __future__ import annotations
 

@@ -15,9 +15,10 @@ The script runs with the checkout on ``sys.path`` and the working directory ``--
 writes ``results.json``, ``results.txt`` and its log), which gets a ``model_zoo`` link to the checkout's,
 since the script names its checkpoints relative to the working directory. Its own ``--data_dir`` and
 ``--save_dir`` are made absolute first, so relative paths mean what they meant where the launcher was started
-(without that, the script found no images and stopped on a division by zero).
+(without that, the script found no images and stopped on a division by zero:
+:func:`slimrlfn.core.script_args.absolute_path_options`).
 
-    python bench/official_on_cpu.py --repo ../shared/ntire2024_esr --work_dir /tmp/w -- \
+    python bench/timing/official_on_cpu.py --repo ../shared/ntire2024_esr --work_dir /tmp/w -- \
         --data_dir DATA --save_dir /tmp/w/results --model_id 21
 """
 from __future__ import annotations
@@ -28,6 +29,8 @@ import runpy
 import sys
 import time
 import types
+
+from slimrlfn.core.script_args import absolute_path_options
 
 
 def _install_cuda_shims() -> None:
@@ -71,25 +74,6 @@ def _install_torchvision_stand_in() -> None:
     package.utils = utils
     package.__path__ = []
     sys.modules["torchvision"], sys.modules["torchvision.utils"] = package, utils
-
-
-PATH_OPTIONS = ("--data_dir", "--save_dir")
-
-
-def absolute_path_options(script_args: list) -> list:
-    """``script_args`` with the value of every path option (``--data_dir X`` or ``--data_dir=X``) made absolute,
-    against the current directory; everything else unchanged."""
-    out, follows_path_option = [], False
-    for word in script_args:
-        if follows_path_option:
-            word, follows_path_option = os.path.abspath(word), False
-        elif word in PATH_OPTIONS:
-            follows_path_option = True
-        elif word.split("=", 1)[0] in PATH_OPTIONS and "=" in word:
-            option, value = word.split("=", 1)
-            word = f"{option}={os.path.abspath(value)}"
-        out.append(word)
-    return out
 
 
 def main(argv: list) -> None:

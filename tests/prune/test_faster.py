@@ -1,32 +1,19 @@
-"""bench/prune_faster.py: the scopes and steps a candidate shape needs, the verdict, the report table, bad folders."""
+"""slimrlfn.prune.faster: the scopes and steps a candidate shape needs, the verdict, the report table."""
 from __future__ import annotations
-
-import importlib.util
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "prune_faster.py"
+from slimrlfn.prune.faster import CANDIDATES, markdown, scope_of, steps_needed, verdicts
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("prune_faster", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_scopes_and_steps_follow_the_shape(bench):
-    assert bench.scope_of(bench.CANDIDATES["i24"]) == ["inner"]
-    assert bench.scope_of(bench.CANDIDATES["i24e8"]) == ["inner", "esa"]
-    assert bench.scope_of(bench.CANDIDATES["f24e8"]) == ["inner", "esa", "feature"]
-    assert bench.steps_needed(bench.CANDIDATES["i24e8"], 4) == 2  # 30 -> 24 inner and 16 -> 8 ESA, 4 a step
-    assert bench.steps_needed(bench.CANDIDATES["i16"], 4) == 4
+def test_scopes_and_steps_follow_the_shape():
+    assert scope_of(CANDIDATES["i24"]) == ["inner"]
+    assert scope_of(CANDIDATES["i24e8"]) == ["inner", "esa"]
+    assert scope_of(CANDIDATES["f24e8"]) == ["inner", "esa", "feature"]
+    assert steps_needed(CANDIDATES["i24e8"], 4) == 2  # 30 -> 24 inner and 16 -> 8 ESA, 4 a step
+    assert steps_needed(CANDIDATES["i16"], 4) == 4
     with pytest.raises(ValueError):
-        bench.steps_needed(bench.CANDIDATES["f32"], 4)  # wider than SlimRLFN: pruning cannot reach it
+        steps_needed(CANDIDATES["f32"], 4)  # wider than SlimRLFN: pruning cannot reach it
 
 
 def _timing(ratios):
@@ -38,7 +25,7 @@ def _timing(ratios):
     return {"threads": 2, "load_average": [0.5, 0.6], "peak": {"gflops": 100.0}, "rows": rows}
 
 
-def test_a_candidate_meets_only_when_speed_psnr_and_budget_all_do(bench):
+def test_a_candidate_meets_only_when_speed_psnr_and_budget_all_do():
     trained = {"fast_sharp": {"finetune_minutes": 40.0}, "fast_blurry": {"finetune_minutes": 40.0},
                "slow_sharp": {"finetune_minutes": 40.0}, "overtrained": {"finetune_minutes": 61.0},
                "refit_over": {"finetune_minutes": 58.0, "refit_minutes": 2.5},
@@ -51,7 +38,7 @@ def test_a_candidate_meets_only_when_speed_psnr_and_budget_all_do(bench):
                      "overtrained": (0.8, 0.8), "refit_over": (0.8, 0.8), "refit_within": (0.8, 0.8),
                      "two_threads": (0.8, 0.8),
                      "SlimRLFN-prune": (1.0, 1.0)})
-    verdict = bench.verdicts(trained, scores, timed)
+    verdict = verdicts(trained, scores, timed)
     assert {name: v["met"] for name, v in verdict.items()} == {
         "fast_sharp": True, "fast_blurry": False, "slow_sharp": False, "overtrained": False,
         "refit_over": False, "refit_within": True,  # the refit's minutes count in the budget
@@ -60,7 +47,7 @@ def test_a_candidate_meets_only_when_speed_psnr_and_budget_all_do(bench):
     assert not verdict["overtrained"]["finetune_met"] and not verdict["refit_over"]["finetune_met"]
 
 
-def test_the_report_table_has_a_row_per_model_with_its_verdict(bench, tmp_path):
+def test_the_report_table_has_a_row_per_model_with_its_verdict():
     timed = _timing({"SlimRLFN": (1.01, 1.0), "SlimRLFN-prune": (1.0, 1.0), "i24e8": (0.8, 0.9)})
     scores = {"SlimRLFN": {"Set5": 30.068, "Set14": 26.78}, "SlimRLFN-prune": {"Set5": 30.046, "Set14": 26.771},
               "i24e8": {"Set5": 30.03, "Set14": 26.77}}
@@ -68,21 +55,9 @@ def test_the_report_table_has_a_row_per_model_with_its_verdict(bench, tmp_path):
                          "psnr_before_finetune": [29.3], "psnr_after_finetune": [29.9]}}
     report = {"device": {"device_name": "Test CPU"}, "timing": timed, "quality": scores, "trained": trained,
               "counts": {"SlimRLFN": {"params_m": 0.2078, "flops_g": 11.991}, "i24e8": {"params_m": 0.147, "flops_g": 9.185}},
-              "verdicts": bench.verdicts(trained, scores, timed)}
-    table = bench.markdown(report)
+              "verdicts": verdicts(trained, scores, timed)}
+    table = markdown(report)
     assert "| i24e8 | 0.1470 | 9.185 | 80.0 / 0.800 [0.790, 0.810] | 90.0 / 0.900 [0.890, 0.910] | 30.030 | 26.770 | 40.0 + 2.2 " \
            "(x 1 = 42.2) | not met: speed |" in table
     assert "- i24e8: 25.100 -> 29.300 -> 29.900 dB" in table
     assert "| SlimRLFN-prune | nan | nan |" in table and table.count("| official |") == 2
-    bench.frontier_figure(report, tmp_path / "frontier.png")
-    assert (tmp_path / "frontier.png").stat().st_size > 1000
-
-
-def test_a_missing_folder_is_one_line_and_exit_2(tmp_path):
-    (tmp_path / "photos").mkdir()
-    result = subprocess.run([sys.executable, str(BENCH), "--hr_dir", str(tmp_path / "photos"), "--set5",
-                             str(tmp_path / "photos"), "--set14", str(tmp_path / "nowhere"), "--out_dir",
-                             str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith(f"--set14 {tmp_path / 'nowhere'}: no such folder")
-    assert not (tmp_path / "out").exists()

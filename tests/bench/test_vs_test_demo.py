@@ -1,5 +1,6 @@
-"""bench/official_on_cpu.py runs the official test_demo.py unchanged on a CPU and agrees with slimrlfn eval;
-bench/vs_test_demo.py refuses a wrong checkout in one line."""
+"""bench/timing/official_on_cpu.py runs the official test_demo.py unchanged on a CPU and agrees with slimrlfn eval;
+bench/timing/vs_test_demo.py refuses a wrong checkout in one line. (What the launcher does to the script's path
+options is tests/core/test_script_args.py.)"""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from slimrlfn.arch.ref import resolve_model
 from slimrlfn.evaluate.ntire import evaluate
 from tests.helpers import tree_fingerprint
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "timing"
 
 
 def _ntire_layout(set_dir: Path, out: Path) -> Path:
@@ -58,21 +59,6 @@ def test_vs_test_demo_refuses_a_folder_without_test_demo_in_one_line(tmp_path):
     assert done.stderr.strip().splitlines() == [f"vs_test_demo.py: error: --repo {tmp_path}: no test_demo.py there; "
                                                 f"expected an NTIRE ESR repository checkout"]
     assert not (tmp_path / "out").exists()
-
-
-def test_the_launcher_makes_the_scripts_path_options_absolute(tmp_path, monkeypatch):
-    """The launcher changes directory before it runs test_demo.py: a relative --data_dir must still name the
-    caller's folder (it found no images and divided by zero before)."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        from official_on_cpu import absolute_path_options
-    finally:
-        sys.path.remove(str(BENCH))
-    monkeypatch.chdir(tmp_path)
-    words = ["--data_dir", "data", "--save_dir=out/r", "--model_id", "21", "--include_test"]
-    assert absolute_path_options(words) == ["--data_dir", str(tmp_path / "data"), f"--save_dir={tmp_path / 'out/r'}",
-                                            "--model_id", "21", "--include_test"]
-    assert absolute_path_options(["--data_dir", "/abs/d"]) == ["--data_dir", "/abs/d"]
 
 
 @pytest.mark.shared

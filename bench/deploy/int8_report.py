@@ -4,11 +4,11 @@ For each model: the fp32 ``openvino`` path and the ``openvino_int8`` path (NNCF 
 :mod:`slimrlfn.deploy.int8`, calibrated on McMaster from ``$SLIMRLFN_SHARED/datasets/McMaster`` when it is there,
 else the embedded sample photos), in one process, timed in interleaved rounds (a shuffled order each round) on a
 real photo at 1x3x256x256 and 1x3x339x510 (the speed-up is the median of the per-round ratios fp32 / int8, with a
-bootstrap 95 % interval over the rounds); then the mean RGB PSNR (border 4, SR rounded to uint8) of both on every
-image of Set5 and Set14, and whether the default gate (0.05 dB) accepts the drop. Prints a Markdown table and
-writes ``report.json`` / ``report.md`` atomically to ``--out``.
+bootstrap 95 % interval over the rounds: :mod:`slimrlfn.deploy.int8_speed`); then the mean RGB PSNR (border 4, SR
+rounded to uint8) of both on every image of Set5 and Set14, and whether the default gate (0.05 dB) accepts the drop.
+Prints a Markdown table and writes ``report.json`` / ``report.md`` atomically to ``--out``.
 
-    python bench/int8_report.py [--models rlfn slimrlfn slimrlfn_prune runs/prune_faster/i24e8/final.pth] [--rounds 10]
+    python bench/deploy/int8_report.py [--models rlfn slimrlfn slimrlfn_prune runs/prune_faster/i24e8/final.pth] [--rounds 10]
 
 ``--int8_models DIR|- ...`` (one per model): the int8 path of that model is the IR of a finished ``slimrlfn qat``
 run in DIR (quantization-aware) instead of post-training quantization (``-``).
@@ -36,10 +36,10 @@ from slimrlfn.data.sample import real_input
 from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.deploy.backends import build_backend
 from slimrlfn.deploy.int8 import DEFAULT_MAX_DROP_DB
+from slimrlfn.deploy.int8_speed import speedup, speedup_cell
 from slimrlfn.metrics.quality import psnr
-from slimrlfn.metrics.stats import paired_ratio
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # bench/deploy/ -> the checkout
 SHARED = Path(os.environ.get("SLIMRLFN_SHARED", ROOT.parent / "shared"))
 CPU = torch.device("cpu")
 SIZES = ((256, 256), (339, 510))
@@ -71,20 +71,10 @@ def time_paths(paths: dict, size: tuple, rounds: int, rng: random.Random) -> dic
             for name, v in times.items()}
 
 
-def speedup(timing: dict) -> dict:
-    """fp32 / int8 time over the paired rounds of ``time_paths``: ``{"speedup", "ci": [lo, hi], "pairs"}``."""
-    paired = paired_ratio(timing["openvino"]["ms"], timing["openvino_int8"]["ms"])
-    return {"speedup": paired["ratio"], "ci": paired["ci"], "pairs": paired["pairs"]}
-
-
-def _speedup_cell(speed: dict) -> str:
-    return f"{speed['speedup']:.2f}x [{speed['ci'][0]:.2f}, {speed['ci'][1]:.2f}]"
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["rlfn", "slimrlfn", "slimrlfn_prune"],
-                        help="zoo names or checkpoints (.pth with its config), e.g. bench/prune_faster.py's final.pth")
+                        help="zoo names or checkpoints (.pth with its config), e.g. bench/pruning/prune_faster.py's final.pth")
     parser.add_argument("--int8_models", nargs="+", default=None,
                         help="per model: a finished `slimrlfn qat` folder, or - for post-training quantization")
     parser.add_argument("--rounds", type=int, default=10)
@@ -144,8 +134,8 @@ def main(argv=None) -> int:
     for row in rows:
         a, b = row["speed"]["256x256"], row["speed"]["339x510"]
         lines.append(f"| {row['model']} ({row['int8']}) | {a['openvino']['median_ms']:.1f} / {a['openvino_int8']['median_ms']:.1f} | "
-                     f"{_speedup_cell(a)} | {b['openvino']['median_ms']:.1f} / {b['openvino_int8']['median_ms']:.1f} | "
-                     f"{_speedup_cell(b)} | {row['psnr']['Set5']['drop_db']:.3f} | {row['psnr']['Set14']['drop_db']:.3f} | "
+                     f"{speedup_cell(a)} | {b['openvino']['median_ms']:.1f} / {b['openvino_int8']['median_ms']:.1f} | "
+                     f"{speedup_cell(b)} | {row['psnr']['Set5']['drop_db']:.3f} | {row['psnr']['Set14']['drop_db']:.3f} | "
                      f"{'accepted' if row['gate_accepts'] else 'refused'} |")
     text = "\n".join(lines) + "\n"
     atomic_write_json(args.out / "report.json", report)

@@ -8,7 +8,7 @@ Prints, measured side by side in one run:
 3. the cold/warm ratio per model (``ntire`` protocol on ``--data_dir``: fresh processes vs
    consecutive runs 2..N of one process), with bootstrap 95 % CIs.
 
-Usage: ``SLIMRLFN_MODEL_ZOO=... python bench/timing_quality.py [--data_dir data/sample] [--threads 1]``.
+Usage: ``SLIMRLFN_MODEL_ZOO=... python bench/timing/timing_quality.py [--data_dir data/sample] [--threads 1]``.
 On a CPU shared with other work, ``--threads 1`` keeps one busy thread per run; with as many
 threads as cores, other processes' load shows up in the times (the script prints the load).
 """

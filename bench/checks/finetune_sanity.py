@@ -4,9 +4,11 @@ Starts from the official SlimRLFN (``--init slimrlfn``: its 3x3 weights in the `
 train-time conv, the other branches at zero output, see :func:`slimrlfn.arch.reparam.from_deploy`), trains
 ``--iterations`` steps on HR images (e.g. McMaster) with L1 plus distillation to the official RLFN at a
 small learning rate, exports the fused model and compares Set5 PSNR (RGB, border 4, SR rounded to uint8,
-as NTIRE) before and after. Verdict: PASS when the PSNR drops by at most ``--tolerance`` dB (0.02).
+as NTIRE) before and after; Set5 is read where it is (:func:`slimrlfn.data.pairs.find_pairs` reads a benchmark
+set's ``HR/`` + ``LR_bicubic/X4/`` as the valid split). Verdict: PASS when the PSNR drops by at most ``--tolerance``
+dB (0.02).
 
-    python bench/finetune_sanity.py --hr_dir ../shared/datasets/McMaster --set5 ../shared/datasets/Set5
+    python bench/checks/finetune_sanity.py --hr_dir ../shared/datasets/McMaster --set5 ../shared/datasets/Set5
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 import torch
-from distill_run import ntire_set5  # noqa: E402 (bench scripts sit side by side)
 
 from slimrlfn.arch.checkpoints import load_checkpoint
+from slimrlfn.arch.contract import WORKBOOK_RANGE
 from slimrlfn.arch.zoo import load_zoo_model
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.data.validation import load_validation
@@ -44,12 +46,12 @@ def main() -> int:
     device = resolve_device("auto")
     info = describe_device(device)
     with tempfile.TemporaryDirectory() as tmp:
-        val_dir = ntire_set5(Path(args.set5), Path(tmp) / "set5")
-        images = load_validation(val_dir)
+        val_dir = args.set5  # read in place: a benchmark set's HR/ + LR_bicubic/X4/ is the valid split
+        images = load_validation(val_dir, flag="--set5")
         official, _ = load_zoo_model("slimrlfn")
-        before = validate(official, images, device, 4)["psnr"]
+        before = validate(official, images, device, 4, data_range=WORKBOOK_RANGE)["psnr"]
         config = load_config(None, {
-            "hr_dirs": [args.hr_dir], "val_dir": str(val_dir), "out_dir": str(Path(tmp) / "run"), "init": "slimrlfn",
+            "hr_dirs": [args.hr_dir], "val_dir": val_dir, "out_dir": str(Path(tmp) / "run"), "init": "slimrlfn",
             "iterations": args.iterations, "batch_size": args.batch, "lr_patch": args.lr_patch, "lr": args.lr,
             "min_lr": args.lr / 100, "warmup": max(1, args.iterations // 10), "teacher": args.teacher,
             "distill_weight": args.distill_weight, "online_fusion": True, "workers": 1,
@@ -57,7 +59,7 @@ def main() -> int:
         })
         summary = train(config)
         fused, _ = load_checkpoint(summary["checkpoint"])
-        after = validate(fused, images, device, 4)["psnr"]
+        after = validate(fused, images, device, 4, data_range=WORKBOOK_RANGE)["psnr"]
     print(f"device: {info['device_name']} ({device}), {info['threads']} threads; {summary['iteration']} iterations "
           f"of batch {args.batch} x {args.lr_patch}x{args.lr_patch}, lr {args.lr:g}, teacher {args.teacher} "
           f"(weight {args.distill_weight}), {summary['train_seconds']:.0f} s")
