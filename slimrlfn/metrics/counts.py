@@ -10,9 +10,16 @@
   activations) = 19.738 G. The ``pytorch`` backend hooks modules and patches
   ``torch.nn.functional``, so it also counts activations, pooling, interpolation and element-wise
   ops: 19.781 G for RLFN. Neither is the challenge's figure; they are shown beside it.
-- **Activations / #Conv2d** with the semantics of NTIRE's ``utils/model_summary.py``: the number
-  of elements of every ``Conv2d`` (and ConvTranspose, Conv1d, Linear) output and the number of
-  such calls, for one 1x3x256x256 input.
+- **Activations / #Conv2d** exactly as NTIRE's ``utils/model_summary.py`` counts them: the number of elements of
+  every ``Conv2d`` and ``ConvTranspose2d`` output and the number of such calls, for one 1x3x256x256 input. Its
+  ``is_supported_instance_for_activation`` also names Conv1d, Linear and ConvTranspose1d, but
+  ``add_activation_counter_hook_function`` hooks only the two 2-D types, so a transformer's Linear layers are not
+  counted (2026's HAESR: 503.78 M and 165 convs in the organisers' results.json).
+- **A second FLOPs count**, PyTorch's own ``torch.utils.flop_counter.FlopCounterMode`` (halved: it counts two
+  per multiply-accumulate), beside fvcore's: a cross-check, never the challenge's figure. Where the two differ by
+  more than 5 % the profile says so, with the operator families responsible (:func:`flops_cross_check`).
+- An entry that ``test_demo.py`` runs through its own function (:class:`~slimrlfn.arch.challenge.RepositoryForward`)
+  is counted as the organisers count it: its network, not the padding around it.
 
 :func:`architecture_counts` gives params and FLOPs of an architecture config (they do not depend on
 the weights), counted once per config in a process.
@@ -28,6 +35,7 @@ from typing import Any, Dict, Tuple
 import torch
 import torch.nn as nn
 
+from slimrlfn.arch.challenge import RepositoryForward
 from slimrlfn.arch.config import build_model, validate_config
 
 __all__ = [
@@ -40,14 +48,19 @@ __all__ = [
     "ptflops_macs",
     "ELEMENTWISE_OPS",
     "activations_and_convs",
+    "flops_cross_check",
     "fvcore_count",
     "profile_model",
+    "torch_flop_count",
 ]
 
 #: The challenge's profiling input, (N, C, H, W).
 NTIRE_INPUT_SHAPE = (1, 3, 256, 256)
 
-_ACTIVATION_TYPES = (nn.Conv2d, nn.ConvTranspose2d, nn.Conv1d, nn.Linear, nn.ConvTranspose1d)
+#: What the organisers' ``add_activation_counter_hook_function`` hooks (their activations and #Conv2d).
+_ACTIVATION_TYPES = (nn.Conv2d, nn.ConvTranspose2d)
+#: Where fvcore's FLOPs and PyTorch's flop counter may differ before a profile flags it.
+FLOPS_TOLERANCE = 0.05
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -111,6 +124,54 @@ def fvcore_flops_by_operator(model: nn.Module, input_shape: Tuple[int, ...] = NT
     return {k: int(v) for k, v in _fvcore_analysis(model, input_shape).by_operator().items()}
 
 
+def _family(op: str) -> str:
+    """The operator family of an fvcore or PyTorch operator name: conv, matmul (linear, mm, bmm, einsum, ...),
+    attention, upsample, or the name itself."""
+    name = str(op).split(".")[-1].split("::")[-1].lstrip("_")
+    if "conv" in name:
+        return "conv"
+    if "attention" in name:
+        return "attention"
+    if name in ("linear", "addmm", "mm", "matmul", "bmm", "baddbmm", "einsum", "addbmm"):
+        return "matmul"
+    if "upsample" in name or "interpolate" in name:
+        return "upsample"
+    return name
+
+
+@torch.no_grad()
+def torch_flop_count(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> Dict[str, Any]:
+    """PyTorch's ``FlopCounterMode`` on one random input, halved to fvcore's unit (one per multiply-accumulate):
+    ``{"flops", "by_family": {family: flops}}``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(_example_input(model, input_shape))
+    by_family: Dict[str, int] = {}
+    for op, flops in counter.get_flop_counts().get("Global", {}).items():
+        by_family[_family(str(op))] = by_family.get(_family(str(op)), 0) + int(flops) // 2
+    return {"flops": int(counter.get_total_flops()) // 2, "by_family": by_family}
+
+
+def flops_cross_check(fvcore_by_operator: Dict[str, int], torch_count: Dict[str, Any],
+                      tolerance: float = FLOPS_TOLERANCE) -> Dict[str, Any]:
+    """fvcore's FLOPs against PyTorch's: ``{"torch_flops_g", "difference"`` (relative to fvcore), ``"flagged"``
+    (over ``tolerance``), ``"responsible"``: the families whose two counts differ, largest difference first,
+    each ``{"family", "fvcore_g", "torch_g"}``}."""
+    fvcore_total = sum(fvcore_by_operator.values())
+    fv: Dict[str, int] = {}
+    for op, flops in fvcore_by_operator.items():
+        fv[_family(op)] = fv.get(_family(op), 0) + int(flops)
+    th = torch_count["by_family"]
+    difference = abs(torch_count["flops"] - fvcore_total) / fvcore_total if fvcore_total else float("inf")
+    rows = [{"family": family, "fvcore_g": fv.get(family, 0) / 1e9, "torch_g": th.get(family, 0) / 1e9}
+            for family in sorted(set(fv) | set(th)) if fv.get(family, 0) != th.get(family, 0)]
+    rows.sort(key=lambda row: -abs(row["fvcore_g"] - row["torch_g"]))
+    return {"torch_flops_g": torch_count["flops"] / 1e9, "difference": difference,
+            "flagged": bool(difference > tolerance), "responsible": rows}
+
+
 def ptflops_macs(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE, backend: str = "pytorch") -> int:
     """ptflops' MAC count with the named ``backend`` ('pytorch' or 'aten'); quiet."""
     from ptflops import get_model_complexity_info
@@ -151,8 +212,11 @@ def profile_model(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_S
     ``macs_ptflops_aten`` (G; None with ``ptflops_errors`` when ptflops cannot count the model),
     ``activations`` (M), ``num_conv``, the raw integers with ``_raw``, ``fvcore_skipped`` (operator ->
     calls fvcore did not count) and ``fvcore_uncounted`` (those of them that are not element-wise:
-    where there are any, the FLOPs are an undercount).
+    where there are any, the FLOPs are an undercount), ``flops_torch`` (G, PyTorch's count) and ``flops_check``
+    (:func:`flops_cross_check`). A :class:`RepositoryForward` is counted as its network, as the organisers do.
     """
+    if isinstance(model, RepositoryForward):
+        model = model.network
     was_training = model.training
     model.eval()
     params = count_parameters(model)
@@ -165,6 +229,7 @@ def profile_model(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_S
             macs[backend] = None
             errors[backend] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     acts, convs = activations_and_convs(model, input_shape)
+    check = flops_cross_check(fvcore_flops_by_operator(model, input_shape), torch_flop_count(model, input_shape))
     model.train(was_training)
     counts = {
         "input_shape": list(input_shape),
@@ -179,6 +244,8 @@ def profile_model(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_S
         "activations_raw": acts,
         "fvcore_skipped": fvcore["skipped"],
         "fvcore_uncounted": fvcore["uncounted"],
+        "flops_torch": check["torch_flops_g"],
+        "flops_check": check,
     }
     if errors:
         counts["ptflops_errors"] = errors

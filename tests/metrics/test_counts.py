@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from slimrlfn.arch.config import build_model
 from slimrlfn.metrics.counts import (
@@ -45,3 +46,37 @@ def test_profile_leaves_training_mode_alone():
     model = build_model({"arch": "slimrlfn", "num_blocks": 1}).train()
     profile_model(model, (1, 3, 32, 32))
     assert model.training
+
+
+class _Mixed(torch.nn.Module):
+    """A conv, a transposed conv, a Conv1d and a Linear: the organisers hook only the two 2-D convolutions."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)  # 4 x 8 x 8 = 256 outputs
+        self.up = torch.nn.ConvTranspose2d(4, 2, 2, stride=2)  # 2 x 16 x 16 = 512 outputs
+        self.line = torch.nn.Conv1d(2, 2, 1)  # not counted by the organisers
+        self.head = torch.nn.Linear(16, 16)  # not counted by the organisers
+
+    def forward(self, x):
+        y = self.up(self.conv(x))
+        n, c, h, w = y.shape
+        z = self.line(y.reshape(n, c, h * w)).reshape(n, c, h, w)
+        return self.head(z)
+
+
+def test_activations_and_convs_hook_only_conv2d_and_convtranspose2d_as_the_organisers_do():
+    model = _Mixed().eval()
+    assert activations_and_convs(model, (1, 3, 8, 8)) == (256 + 512, 2)
+
+
+def test_pytorchs_flop_count_cross_checks_fvcore_and_names_the_family_that_differs():
+    from slimrlfn.metrics.counts import flops_cross_check, fvcore_flops_by_operator, torch_flop_count
+
+    model = build_model({"arch": "rlfn"}).eval()
+    check = flops_cross_check(fvcore_flops_by_operator(model), torch_flop_count(model))
+    assert not check["flagged"] and check["difference"] < 0.01  # RLFN: convolutions, and a small bilinear
+    assert check["torch_flops_g"] == pytest.approx(19.658082304)
+    assert [row["family"] for row in check["responsible"]] == ["upsample"]  # fvcore counts it, PyTorch does not
+    made_up = flops_cross_check({"conv": 100, "matmul": 0}, {"flops": 150, "by_family": {"conv": 100, "matmul": 50}})
+    assert made_up["flagged"] and made_up["responsible"] == [{"family": "matmul", "fvcore_g": 0.0, "torch_g": 5e-08}]
