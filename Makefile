@@ -3,6 +3,9 @@
 # is taken from there; on a GPU machine pip takes the CUDA build of the same release from PyPI.
 PYTHON ?= python3
 TORCH_SPEC ?= torch==2.13.0
+# Packages of challenge entries, installed without their dependencies (which would pull torchvision and a CUDA torch);
+# the same pins as slimrlfn.core.optional.NO_DEPS_PACKAGES (a test checks they agree).
+CHALLENGE_PACKAGES ?= timm==1.0.31 basicsr==1.4.2
 VENV ?= .venv
 BIN := $(VENV)/bin
 MODE ?= quick
@@ -15,6 +18,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation $(CHALLENGE_PACKAGES)
 	touch $@
 
 ## The main job: every notebook in order through papermill (MODE=quick|full, DATA_DIR=... optional).

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["LOADING_2024", "assert_figure_files", "outlives", "process_alive", "fake_timing_study", "textured_image", "tree_fingerprint", "write_fake_challenge_repo", "write_user_model"]
+__all__ = ["LOADING_2024", "assert_figure_files", "outlives", "process_alive", "fake_timing_study", "textured_image", "tree_fingerprint", "write_fake_challenge_repo", "write_loading_repo", "write_user_model"]
 
 #: The entries of ../shared/ntire2024_esr that load on a CPU, with the data_range select_model gives them.
 LOADING_2024 = {0: 255.0, 1: 1.0, 3: 1.0, 4: 1.0, 10: 1.0, 13: 255.0, 15: 1.0, 16: 1.0, 21: 255.0, 22: 1.0,
@@ -222,6 +222,94 @@ def write_fake_challenge_repo(folder: Path) -> Path:
     body = torch.nn.Conv2d(3, 48, 3, padding=1)
     torch.save({"body.weight": body.weight.detach() * 4, "body.bias": body.bias.detach() + 100},
                folder / "model_zoo" / "team00_tiny.pth")
+    return folder
+
+
+_LOADING_MODEL = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+
+
+    class Tiny(nn.Module):
+        """x4: conv + pixel shuffle, [0, 1]."""
+
+        def __init__(self, warm_up=0):
+            super().__init__()
+            self.body = nn.Conv2d(3, 48, 3, padding=1)
+            self.shuffle = nn.PixelShuffle(4)
+            for _ in range(warm_up):  # as 2024's SPAN and 2026's SPAN, PDS, AMCANet do in their constructor
+                with torch.no_grad():
+                    self.cuda()(torch.randn(1, 3, 64, 64).cuda())
+
+        def forward(self, x):
+            return self.shuffle(self.body(x))
+
+
+    class NoisyNaN(Tiny):
+        """Finite on photographs, NaN on uniform noise (its high frequencies push a log below zero)."""
+
+        def forward(self, x):
+            high = (x - torch.nn.functional.avg_pool2d(x, 3, 1, 1, count_include_pad=False)).pow(2).mean()
+            return super().forward(x) + 0.0 * torch.log(0.03 - high)
+''')
+
+_LOADING_TEST_DEMO = textwrap.dedent('''
+    import torch
+
+
+    def select_model(args, device):
+        model_id = args.model_id
+        if model_id == -1:
+            from models.team00_Tiny import Tiny
+            name, data_range = "-1_Baseline", 1.0
+            model = Tiny()
+        elif model_id == 0:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_Plain", 1.0
+            model = Tiny()
+        elif args.model_id == 1:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_WarmConstructor", 1.0
+            model = Tiny(warm_up=1)
+        elif 2 == model_id:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_WarmSelect", 1.0
+            model = Tiny()
+            torch.backends.cudnn.benchmark = True
+            torch.set_flush_denormal(True)
+            with torch.no_grad():
+                for _ in range(3):  # as 2026's DISP runs 20 in select_model
+                    model(torch.randn(1, 3, 32, 32))
+        elif model_id == 3:
+            from models.team00_Tiny import NoisyNaN
+            name, data_range = f"{model_id:02}_NaNOnNoise", 1.0
+            model = NoisyNaN()
+        elif model_id == 4:
+            pass
+        elif model_id in [5, 6] or model_id == 7:
+            from models.team00_Tiny import Tiny
+            name, data_range = f"{model_id:02}_Listed", 1.0
+            model = Tiny()
+        else:
+            raise NotImplementedError(f"Model {model_id} is not implemented.")
+        model.eval()
+        model = model.to(device)
+        return model, name, data_range, None
+
+
+    def run(model, model_name, data_range, tile, logger, device, args, mode="test"):
+        return model(torch.zeros(1, 3, 8, 8))
+''')
+
+
+def write_loading_repo(folder: Path) -> Path:
+    """A challenge repository whose entries show what loading may do: -1 (a negative id), 0 (plain), 1 (one
+    forward in its constructor), 2 (three forwards in select_model, and cudnn.benchmark and flush_denormal set),
+    3 (NaN on uniform noise, finite on photographs), 4 (an empty branch), 5, 6, 7 (``in [5, 6] or == 7``)."""
+    (folder / "models").mkdir(parents=True)
+    (folder / "model_zoo").mkdir()
+    (folder / "test_demo.py").write_text(_LOADING_TEST_DEMO)
+    (folder / "models" / "team00_Tiny.py").write_text(_LOADING_MODEL)
     return folder
 
 

@@ -20,3 +20,12 @@ def test_conda_environment_has_every_pyproject_requirement():
     listed = {_name(line.strip()[2:]) for line in (REPO / "environment.yml").read_text().splitlines()
               if line.strip().startswith("- ") and not line.strip().startswith("- -e")}
     assert wanted - listed == set()
+
+
+def test_the_makefile_installs_the_challenge_packages_the_hints_name():
+    from slimrlfn.core.optional import NO_DEPS_PACKAGES, install_hint
+
+    line = next(line for line in (REPO / "Makefile").read_text().splitlines() if line.startswith("CHALLENGE_PACKAGES"))
+    assert sorted(line.split("?=")[1].split()) == sorted(NO_DEPS_PACKAGES.values())
+    assert "--no-deps --no-build-isolation timm==1.0.31" in install_hint("timm")
+    assert NO_DEPS_PACKAGES["basicsr"] in (REPO / "environment.yml").read_text()

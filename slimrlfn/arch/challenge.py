@@ -4,20 +4,24 @@ The organisers publish, each year, a repository with ``test_demo.py`` (its ``sel
 device)`` registry keyed by ``--model_id``), ``models/teamXX_*.py`` and ``model_zoo/``. A
 :class:`ChallengeRepo` reads that folder where the user keeps it (nothing of it is copied) and:
 
-- lists the ``model_id`` values that ``select_model`` handles (read from its source, not assumed);
+- lists the ``model_id`` values that ``select_model`` handles, negative ones and every style of test included
+  (read from its source, not assumed: :mod:`slimrlfn.arch.registry_source`);
 - checks what an entry needs before running it: the ``models/...`` file it imports and the
-  ``model_zoo/...`` checkpoint it names, where the source names them literally;
+  ``model_zoo/...`` checkpoint it names, where the source names them literally, and a branch that makes no model;
 - loads an entry by calling ``select_model`` itself, with the repository folder as working directory
   and on ``sys.path``, and three shims of the environment: ``torch.load`` maps to the chosen device
   and always loads ``weights_only=True`` (a checkpoint that needs more is refused, never unpickled), and
   a ``load_state_dict(..., strict=False)`` is recorded with its missing and unexpected keys;
   on a CPU, ``.cuda()`` calls (some entries fuse their branches on CUDA in their constructor) move to
-  the CPU instead; and when torchvision cannot be imported (the CPU build of torch 2.13 has no matching
+  the CPU instead; a program the entry's code would run (2026's entry 22 builds its CUDA operator with
+  ``python setup.py build_ext --inplace`` inside the repository) is refused, so the repository is never written to; and when torchvision cannot be imported (the CPU build of torch 2.13 has no matching
   torchvision: its C extension needs ``libtorch_cuda``), imports of ``torchvision.*`` get a stand-in
   whose classes and functions raise when used (the 2024 repository imports ``make_grid`` in its utils
   and ``ops`` in one entry, and uses neither in a forward pass);
 - says in one line why an entry cannot load: a missing file, a missing package (with the install
-  command; CUDA-only packages say so), a checkpoint that needs a pickle load, an error of the entry.
+  command; CUDA-only packages say so), a checkpoint that needs a pickle load, an error of the entry;
+- records what the entry's code did while it loaded (:func:`slimrlfn.arch.loadwork.watch_loading`): its forward
+  passes (a hidden warm-up before the first timed image) and the global torch settings it changed.
 
 An entry that ``test_demo.py``'s ``run`` forwards through its own function (``if args.model_id == 34:
 forward_team34(...)``) is wrapped in :class:`RepositoryForward`, so that it is evaluated, timed and exported
@@ -35,15 +39,19 @@ import importlib.machinery
 import importlib.util
 import io
 import os
+import subprocess
 import sys
 import types
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 
+from slimrlfn.arch.loadwork import watch_loading
+from slimrlfn.arch.registry_source import precheck, read_branches, read_forwards
 from slimrlfn.arch.weights import load_weights_only
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
@@ -68,10 +76,13 @@ class ChallengeEntry:
     repo: str
     non_strict_load: Optional[Dict[str, List[str]]] = None  # missing / unexpected keys of a strict=False load
     printed: str = ""  # what the entry's code printed while it loaded
+    load_forwards: List[Dict[str, Any]] = field(default_factory=list)  # its forward passes while it loaded
+    torch_state: Dict[str, List[Any]] = field(default_factory=dict)  # global settings it changed (put back)
 
 
 class _Missing:
-    """A stand-in class or function of a package that cannot be imported: using it raises."""
+    """A stand-in class or function of a package that cannot be imported: using it raises (its class attributes are
+    stand-ins too, :class:`_MissingMeta`)."""
 
     _what = "torchvision"
 
@@ -80,13 +91,25 @@ class _Missing:
                            f"matches torch {torch.__version__}")
 
 
+class _MissingMeta(type):
+    """The class of the stand-in classes: an attribute of one is a stand-in too (timm reads
+    ``InterpolationMode.NEAREST`` when it is imported), created on first use."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        stand_in = _MissingMeta(name, (_Missing,), {"_what": f"{cls._what}.{name}"})
+        setattr(cls, name, stand_in)
+        return stand_in
+
+
 class _StandInModule(types.ModuleType):
     """A module whose every attribute is a :class:`_Missing` subclass named after it."""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        stand_in = type(name, (_Missing,), {"_what": f"{self.__name__}.{name}"})
+        stand_in = _MissingMeta(name, (_Missing,), {"_what": f"{self.__name__}.{name}"})
         setattr(self, name, stand_in)
         return stand_in
 
@@ -132,21 +155,12 @@ def failure_reason(exc: BaseException, repo: Optional[Path] = None) -> str:
         return f"missing package '{top}' ({install_hint(top)})"
     if isinstance(exc, FileNotFoundError):
         return f"missing file {exc.filename or exc}"
+    if isinstance(exc, UnboundLocalError) and "model" in str(exc):
+        return f"no model in select_model (its branch makes none: {str(exc).strip().splitlines()[0]})"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "CUDA" in text or "cuda" in text:
         return f"needs a CUDA device ({type(exc).__name__}: {text})"
     return f"{type(exc).__name__}: {text}"
-
-
-def _literal_strings(node: ast.AST) -> List[str]:
-    """The string constants (and f-strings without placeholders) inside ``node``."""
-    found = []
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-            found.append(sub.value)
-        elif isinstance(sub, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in sub.values):
-            found.append("".join(str(v.value) for v in sub.values))
-    return found
 
 
 class RepositoryForward(nn.Module):
@@ -182,63 +196,18 @@ class ChallengeRepo:
         if not select:
             raise UserError(f"{self.test_demo}: has no select_model(args, device); expected the challenge's registry")
         self._select = select[0]
-        self._branches = self._read_branches(self._select)
+        self._branches = read_branches(self._select)
         self.reads_use_prune = any(isinstance(n, ast.Attribute) and n.attr == "use_prune" for n in ast.walk(self._select))
-        self.forwards = self._read_forwards(tree)
-
-    @staticmethod
-    def _read_forwards(tree: ast.Module) -> Dict[int, str]:
-        """``{model_id: function}`` for entries that ``run`` forwards through their own function
-        (``if args.model_id == 34: img_sr = forward_team34(...)``), read from its source."""
-        forwards: Dict[int, str] = {}
-        run = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "run"]
-        for node in ast.walk(run[0]) if run else []:
-            test = getattr(node, "test", None)
-            if not isinstance(node, ast.If) or not isinstance(test, ast.Compare) or len(test.ops) != 1:
-                continue
-            name = getattr(test.left, "attr", getattr(test.left, "id", None))
-            value = test.comparators[0]
-            if name != "model_id" or not isinstance(test.ops[0], ast.Eq) or not isinstance(value, ast.Constant):
-                continue
-            calls = [c.func.id for c in ast.walk(ast.Module(body=node.body, type_ignores=[]))
-                     if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]
-            if calls:
-                forwards[int(value.value)] = calls[0]
-        return forwards
-
-    @staticmethod
-    def _read_branches(select: ast.FunctionDef) -> Dict[int, ast.If]:
-        branches: Dict[int, ast.If] = {}
-        for node in ast.walk(select):
-            if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-                continue
-            test = node.test
-            left = test.left
-            name = left.id if isinstance(left, ast.Name) else getattr(left, "attr", None)
-            if (name == "model_id" and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
-                    and isinstance(test.comparators[0], ast.Constant) and isinstance(test.comparators[0].value, int)):
-                branches.setdefault(int(test.comparators[0].value), node)
-        return branches
+        self.forwards = read_forwards(tree)
 
     def ids(self) -> List[int]:
         """Every ``model_id`` that ``select_model`` has a branch for, ascending."""
         return sorted(self._branches)
 
     def precheck(self, model_id: int) -> Optional[str]:
-        """Why entry ``model_id`` cannot load, read from its branch without running it; None when nothing is seen."""
-        branch = self._branches[model_id]
-        body = ast.Module(body=branch.body, type_ignores=[])
-        for node in ast.walk(body):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "models":
-                path = self.folder / (node.module.replace(".", "/") + ".py")
-                if not path.is_file():
-                    return f"missing file {path.relative_to(self.folder)} in {self.folder}"
-        for text in _literal_strings(body):
-            if text.lower().endswith((".pth", ".pt", ".pkl", ".ckpt", ".safetensors")):
-                candidates = [self.folder / "model_zoo" / Path(text).name, self.folder / text]
-                if not any(c.is_file() for c in candidates):
-                    return f"missing file model_zoo/{Path(text).name} in {self.folder}"
-        return None
+        """Why entry ``model_id`` cannot load, read from its branch without running it; None when nothing is seen
+        (:func:`slimrlfn.arch.registry_source.precheck`)."""
+        return precheck(self.folder, self._branches[model_id])
 
     def check_id(self, model_id: int, what: str = "--model_id") -> None:
         """UserError (one line) unless ``select_model`` has a branch for ``model_id``."""
@@ -272,6 +241,13 @@ class ChallengeRepo:
 
         original_load_state_dict = nn.Module.load_state_dict
         self._non_strict = None
+        original_programs = (subprocess.Popen, os.system)
+
+        def refuse_program(*args: Any, **kwargs: Any) -> Any:
+            command = args[0] if args else kwargs.get("args", "")
+            text = " ".join(map(str, command)) if isinstance(command, (list, tuple)) else str(command)
+            raise UserError(f"it runs a program while it loads ({text[:120]}); refused: an entry's code runs no "
+                            f"program here (a custom operator to build? build it where the repository is yours)")
 
         def reporting_load_state_dict(module: nn.Module, state_dict: Any, strict: bool = True, *args: Any, **kwargs: Any):
             result = original_load_state_dict(module, state_dict, strict, *args, **kwargs)
@@ -285,6 +261,7 @@ class ChallengeRepo:
         sys.path.insert(0, str(self.folder))
         torch.load = weights_only_load
         nn.Module.load_state_dict = reporting_load_state_dict
+        subprocess.Popen, os.system = refuse_program, refuse_program
         if device.type == "cpu":
             torch.Tensor.cuda = lambda tensor, *args, **kwargs: tensor.to(device)
             nn.Module.cuda = lambda module, *args, **kwargs: module.to(device)
@@ -296,6 +273,7 @@ class ChallengeRepo:
             sys.dont_write_bytecode = bytecode
             torch.load = original_load
             nn.Module.load_state_dict = original_load_state_dict
+            subprocess.Popen, os.system = original_programs
             torch.Tensor.cuda, nn.Module.cuda = original_cuda
             if str(self.folder) in sys.path:
                 sys.path.remove(str(self.folder))
@@ -337,7 +315,9 @@ class ChallengeRepo:
                                      save_dir=str(self.folder), include_test=False, ssim=False)
         printed = io.StringIO()  # what the entry's code prints while it loads (kept, not shown)
         try:
-            with self._environment(torch.device(device)), contextlib.redirect_stdout(printed):
+            with self._environment(torch.device(device)), contextlib.redirect_stdout(printed), \
+                    warnings.catch_warnings(), watch_loading() as work:
+                warnings.simplefilter("ignore")  # the entry's deprecation notices are its own, not the user's
                 module = self._test_demo_module()
                 model, name, data_range, tile = module.select_model(args, torch.device(device))
         except UserError as exc:
@@ -350,7 +330,8 @@ class ChallengeRepo:
         if model_id in self.forwards and hasattr(module, self.forwards[model_id]):
             model = RepositoryForward(model, getattr(module, self.forwards[model_id]), self.forwards[model_id])
         return ChallengeEntry(model_id, str(name), float(data_range), None if tile is None else int(tile), model,
-                              str(self.folder), self._non_strict, printed.getvalue())
+                              str(self.folder), self._non_strict, printed.getvalue(), work["load_forwards"],
+                              work["torch_state"])
 
     def entries(self, device: torch.device = torch.device("cpu")) -> Iterator[Tuple[int, Optional[ChallengeEntry], Optional[str]]]:
         """``(model_id, entry or None, reason or None)`` for every id, in order."""

@@ -33,6 +33,7 @@ from slimrlfn.arch.checkpoints import load_checkpoint
 from slimrlfn.arch.contract import CLASS_RANGE, WORKBOOK_RANGE, Contract
 from slimrlfn.arch.derived import is_derived, load_derived
 from slimrlfn.arch.external import build_external, check_sr_model
+from slimrlfn.arch.loadwork import watch_loading
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.arch.zoo import ZOO, find_checkpoint, load_zoo_model
@@ -101,14 +102,16 @@ def _load_checkpoint(ref: Any, _load: Any) -> ModelSpec:
 
 def _load_class(ref: Any, _load: Any) -> ModelSpec:
     args = ref.args
-    net, report = build_external(args["model"], args.get("kwargs"), args.get("checkpoint"), args.get("state_key"),
-                                 args.get("strict", True))
+    with watch_loading() as work:
+        net, report = build_external(args["model"], args.get("kwargs"), args.get("checkpoint"), args.get("state_key"),
+                                     args.get("strict", True))
     contract = Contract(args.get("data_range", CLASS_RANGE), 4, None, 1)
     check_sr_model(net, contract.data_range, contract.scale, _CPU, f"--model {args['model']}")
     label = args.get("name") or str(args["model"]).rpartition(":")[2]
+    loaded = {"load_forwards": work["load_forwards"], **({"torch_state": work["torch_state"]} if work["torch_state"]
+                                                         else {}), **({"non_strict_load": report} if report else {})}
     return ModelSpec(ref, net, label, label, contract, None,
-                     None if args.get("checkpoint") is None else _absolute(args["checkpoint"]),
-                     {"non_strict_load": report} if report else {})
+                     None if args.get("checkpoint") is None else _absolute(args["checkpoint"]), loaded)
 
 
 def _load_challenge(ref: Any, _load: Any) -> ModelSpec:
@@ -118,8 +121,9 @@ def _load_challenge(ref: Any, _load: Any) -> ModelSpec:
     contract = Contract(entry.data_range, 4, entry.tile, 1)
     check_sr_model(entry.model, contract.data_range, contract.scale, _CPU, f"entry {args['model_id']} ({entry.name})")
     label = args.get("name") or entry.name
-    return ModelSpec(ref, entry.model, label, label, contract, None, str(repo.folder),
-                     {"non_strict_load": entry.non_strict_load} if entry.non_strict_load else {})
+    loaded = {"load_forwards": entry.load_forwards, **({"torch_state": entry.torch_state} if entry.torch_state else {}),
+              **({"non_strict_load": entry.non_strict_load} if entry.non_strict_load else {})}
+    return ModelSpec(ref, entry.model, label, label, contract, None, str(repo.folder), loaded)
 
 
 def _load_derived(ref: Any, load: Callable[[Any], ModelSpec]) -> ModelSpec:
@@ -127,8 +131,9 @@ def _load_derived(ref: Any, load: Callable[[Any], ModelSpec]) -> ModelSpec:
     net, record, source = load_derived(args["checkpoint"], load)
     label = args.get("name") or record.get("label") or Path(args["checkpoint"]).stem
     contract = Contract(source.data_range, source.scale, record.get("tile", source.tile), 1)
-    return ModelSpec(ref, net, label, label, contract, None, _absolute(args["checkpoint"]),
-                     {"derived_from": source.ref.to_json()})
+    loaded = {"derived_from": source.ref.to_json(),
+              **{k: source.loaded[k] for k in ("load_forwards", "torch_state") if k in source.loaded}}
+    return ModelSpec(ref, net, label, label, contract, None, _absolute(args["checkpoint"]), loaded)
 
 
 # -- what each kind refuses beyond its keys ----------------------------------------------------------------------

@@ -14,15 +14,23 @@ from typing import Any
 
 from slimrlfn.core.errors import UserError
 
-__all__ = ["install_hint", "is_installed", "require_installed", "require_module"]
+__all__ = ["NO_DEPS_PACKAGES", "install_hint", "is_installed", "require_installed", "require_module"]
 
 #: Packages that the project's extras provide: module -> extra name.
-_EXTRAS = {"onnx": "deploy", "onnxruntime": "deploy", "openvino": "deploy"}
+_EXTRAS = {"onnx": "deploy", "onnxruntime": "deploy", "openvino": "deploy", "einops": "field",
+           "huggingface_hub": "field"}
+#: Packages of challenge entries that ``make`` installs without their dependencies (the Makefile's
+#: ``CHALLENGE_PACKAGES``): asked for plainly, pip would pull torchvision and a CUDA build of torch for them.
+NO_DEPS_PACKAGES = {"timm": "timm==1.0.31", "basicsr": "basicsr==1.4.2"}
 
 
 def install_hint(module: str) -> str:
-    """The command that installs ``module``: the project's extra, or the PyPI package."""
+    """The command that installs ``module``: the project's extra, the no-dependencies install of a challenge entry's
+    package, or the PyPI package."""
     extra = _EXTRAS.get(module)
+    if module in NO_DEPS_PACKAGES:
+        return (f"pip install --no-deps --no-build-isolation {NO_DEPS_PACKAGES[module]}, as make does; a plain pip "
+                f"install pulls torchvision and a CUDA build of torch")
     return f"pip install -e .[{extra}]" if extra else f"pip install {module.replace('_', '-')}"
 
 

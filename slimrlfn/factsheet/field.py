@@ -2,7 +2,8 @@
 
 Read from a field document (:func:`slimrlfn.field.study.run_field`, as written to JSON), never from models.
 One row per entry that was measured, in cold-rank order: ranks (2024 and 2026 weights) cold and warm, the
-places gained when warm, params (M), FLOPs (G, fvcore; ``*`` where fvcore skipped operators that are not
+places gained when warm, the forward passes its own code runs while it loads (a warm-up before the first timed
+image; blank where unknown), params (M), FLOPs (G, fvcore; ``*`` where fvcore skipped operators that are not
 element-wise), PSNR per data part (dB), the runtimes (ms, mean ± sd over runs) and the 2024 scores. Entries
 that failed follow as notes with their one-line reason; the device, the runs and Kendall's tau close the
 table. :func:`write_field_tables` writes LaTeX (booktabs), Markdown and CSV atomically.
@@ -49,8 +50,8 @@ def _ms(mean: Optional[float], sd: Optional[float]) -> str:
 def field_columns(doc: Dict[str, Any]) -> List[str]:
     """The column headers, the PSNR of each data part among them."""
     parts = [p["label"] for p in doc["parts"]]
-    return (["Rank cold", "Rank warm", "Up when warm", "Rank cold 2026", "Rank warm 2026", "Entry", "Params [M]",
-             "FLOPs [G]"] + [f"PSNR {label} [dB]" for label in parts]
+    return (["Rank cold", "Rank warm", "Up when warm", "Rank cold 2026", "Rank warm 2026", "Entry", "Load fwd",
+             "Params [M]", "FLOPs [G]"] + [f"PSNR {label} [dB]" for label in parts]
             + ["Cold [ms]", "Warm [ms]", "Score cold", "Score warm"])
 
 
@@ -69,6 +70,7 @@ def field_rows(doc: Dict[str, Any]) -> List[List[str]]:
             "" if e.get("rank_cold_2026") is None else str(e["rank_cold_2026"]),
             "" if e.get("rank_warm_2026") is None else str(e["rank_warm_2026"]),
             e["key"] + (" (baseline)" if e["key"] == doc.get("baseline") else ""),
+            "" if e.get("load_forwards") is None else str(e["load_forwards"]),
             _fmt(m["num_parameters"], 4),
             _fmt(m["flops"], 2) + ("*" if m.get("flops_undercount") else ""),
             *[_fmt(m["psnr"].get(p["label"]), 3) for p in doc["parts"]],
@@ -94,6 +96,9 @@ def field_notes(doc: Dict[str, Any]) -> List[str]:
         f"2024, 2025) and 0.8 / 0.1 / 0.1 (2026). Kendall's \u03c4, cold against warm: "
         f"{'n/a' if tau is None else f'{tau:.3f}'} (2026 weights: {'n/a' if tau_2026 is None else f'{tau_2026:.3f}'}).",
     ]
+    if any(e.get("load_forwards") for e in doc["entries"]):
+        notes.append("Load fwd: the forward passes an entry's own code runs while it loads (constructor, select_model); "
+                      "an entry with any starts its first timed image warm, while the others pay the cold start.")
     if any(e.get("measures", {}) and e["measures"].get("flops_undercount") for e in doc["entries"]):
         notes.append("* fvcore skipped operators that are not element-wise: the FLOPs are an undercount.")
     for e in doc["entries"]:

@@ -16,7 +16,7 @@ import torch
 from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.data.pairs import find_pairs
 from slimrlfn.evaluate.ntire import evaluate_split
-from slimrlfn.metrics.counts import activations_and_convs, count_parameters, fvcore_count
+from slimrlfn.metrics.counts import activations_and_convs, count_parameters, fvcore_count, organisers_model
 
 __all__ = ["measure_member"]
 
@@ -30,10 +30,11 @@ def measure_member(spec: ModelSpec, parts: List[Dict[str, Any]], device: torch.d
         if threads:
             torch.set_num_threads(threads)
         model = spec.model.eval()
-        fvcore = fvcore_count(model)
-        activations, convs = activations_and_convs(model)
+        counted = organisers_model(model)  # an entry's network, not the padding of its own forward function
+        fvcore = fvcore_count(counted)
+        activations, convs = activations_and_convs(counted)
         measures: Dict[str, Any] = {
-            "num_parameters": count_parameters(model) / 1e6, "flops": fvcore["flops"] / 1e9,
+            "num_parameters": count_parameters(counted) / 1e6, "flops": fvcore["flops"] / 1e9,
             "fvcore_skipped": fvcore["skipped"], "fvcore_uncounted": fvcore["uncounted"],
             "flops_undercount": bool(fvcore["uncounted"]), "activations": activations / 1e6, "num_conv": convs,
             "psnr": {}, "psnr_y": {},

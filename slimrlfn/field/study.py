@@ -214,7 +214,8 @@ def _measure_entry(member: Member, entry: Dict[str, Any], parts: List[Dict[str, 
     entry.update(status="pending", error=None)
     spec = member.spec
     entry.update(name=spec.label, kind=spec.kind, data_range=spec.data_range, tile=spec.tile,
-                 ref=spec.ref.to_json())
+                 ref=spec.ref.to_json(), load_forwards=len(spec.loaded["load_forwards"])
+                 if "load_forwards" in spec.loaded else None, torch_state=spec.loaded.get("torch_state"))
     if entry["measures"] is None:
         try:
             entry["measures"] = measure_member(spec, parts, device, threads)

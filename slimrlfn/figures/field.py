@@ -6,7 +6,9 @@
   proportional to the parameters, the challenge's PSNR gate drawn when the data are the official splits;
 - :func:`cold_minus_warm`: per entry, cold minus warm runtime [ms], with the spread (sd) of the cold runs.
 
-The device (and, on a CPU, that it is not a GPU measurement) is written on every figure.
+The device (and, on a CPU, that it is not a GPU measurement) is written on every figure. An entry whose own code
+runs forward passes while it loads (``load_forwards``: it starts its first timed image warm) is marked with a
+dagger in every label, and with a red edge in the scatter.
 :func:`write_field_figures` saves all three as PNG + PDF.
 """
 from __future__ import annotations
@@ -21,8 +23,25 @@ from slimrlfn.core.files import PathLike
 from slimrlfn.figures.style import SERIES_COLOURS, save_figure
 from slimrlfn.metrics.score import PSNR_GATES
 
-__all__ = ["bump_chart", "cold_minus_warm", "psnr_vs_runtime", "write_field_figures"]
+__all__ = ["WARM_MARK", "bump_chart", "cold_minus_warm", "psnr_vs_runtime", "write_field_figures"]
 
+
+
+#: The mark of an entry that warms up while it loads.
+WARM_MARK = "\u2020"
+
+
+def _label(e: Dict[str, Any]) -> str:
+    return e["key"] + (f" {WARM_MARK}" if _warms(e) else "")
+
+
+def _warms(e: Dict[str, Any]) -> bool:
+    return bool(e.get("load_forwards"))
+
+
+def _warm_note(entries: List[Dict[str, Any]]) -> str:
+    return (f"; {WARM_MARK}: forward passes while it loads (its first timed image is warm)"
+            if any(_warms(e) for e in entries) else "")
 
 
 def _ranked(doc: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -32,7 +51,8 @@ def _ranked(doc: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 def _stamp(fig: Any, doc: Dict[str, Any], title: str) -> None:
     fig.suptitle(title)
-    fig.text(0.01, 0.005, f"device: {device_text(doc.get('device_info'))}; {doc['runs']} runs per protocol",
+    fig.text(0.01, 0.005, f"device: {device_text(doc.get('device_info'))}; {doc['runs']} runs per protocol"
+             f"{_warm_note(doc['entries'])}",
              fontsize=7, ha="left", va="bottom", color="0.3")
     fig.tight_layout(rect=(0, 0.03, 1, 0.96))
 
@@ -56,9 +76,9 @@ def bump_chart(doc: Dict[str, Any]) -> Any:
             moved = warm is not None and warm != cold
             ax.plot([0, 1] if warm is not None else [0], [cold, warm] if warm is not None else [cold], "-o",
                     color=colour, lw=2.4 if moved else 1.2, alpha=1.0 if moved else 0.6)
-            ax.text(-0.04, cold, e["key"], ha="right", va="center", fontsize=8)
+            ax.text(-0.04, cold, _label(e), ha="right", va="center", fontsize=8)
             if warm is not None:
-                ax.text(1.04, warm, e["key"], ha="left", va="center", fontsize=8)
+                ax.text(1.04, warm, _label(e), ha="left", va="center", fontsize=8)
         ax.set_xlim(-0.9, 1.9)
         ax.set_xticks([0, 1], ["cold (official)", "warm (runs 2..N)"])
         ax.set_title(year, fontsize=10)
@@ -83,9 +103,12 @@ def psnr_vs_runtime(doc: Dict[str, Any]) -> Any:
     protocol = "warm" if all(e.get("runtime_warm_ms") is not None for e in entries) else "cold"
     for index, e in enumerate(entries):
         x, y = e[f"runtime_{protocol}_ms"], e["measures"]["psnr"][part["label"]]
-        ax.scatter([x], [y], s=max(e["measures"]["num_parameters"] * scale, 12), alpha=0.55,
-                   color=SERIES_COLOURS[index % len(SERIES_COLOURS)], edgecolor="k", lw=0.5)
-        ax.annotate(e["key"], (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        size = max(e["measures"]["num_parameters"] * scale, 12)
+        ax.scatter([x], [y], s=size, alpha=0.55, color=SERIES_COLOURS[index % len(SERIES_COLOURS)], edgecolor="k",
+                   lw=0.5)
+        if _warms(e):  # a ring, opaque: warm before its first timed image
+            ax.scatter([x], [y], s=size, facecolor="none", edgecolor="tab:red", lw=2.0)
+        ax.annotate(_label(e), (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
     if doc.get("official_splits") and part["split"] in PSNR_GATES:
         ax.axhline(PSNR_GATES[part["split"]], color="tab:red", ls="--", lw=1)
         ax.text(ax.get_xlim()[1], PSNR_GATES[part["split"]], f" gate {PSNR_GATES[part['split']]:.2f} dB", color="tab:red",

@@ -50,7 +50,9 @@ __all__ = [
     "activations_and_convs",
     "flops_cross_check",
     "fvcore_count",
+    "organisers_model",
     "profile_model",
+    "profile_spec",
     "torch_flop_count",
 ]
 
@@ -205,6 +207,20 @@ def activations_and_convs(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE
     return totals["activations"], totals["convs"]
 
 
+def organisers_model(model: nn.Module) -> nn.Module:
+    """The model the organisers count: a :class:`RepositoryForward`'s network (``select_model``'s model), else it."""
+    return model.network if isinstance(model, RepositoryForward) else model
+
+
+def profile_spec(spec: Any, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> Dict[str, Any]:
+    """:func:`profile_model` of a loaded model (:class:`~slimrlfn.arch.spec.ModelSpec`) with its label, range and
+    ``load_forwards``: the forward passes its own code ran while it loaded (None where nothing was watched: the
+    workbook's own architectures)."""
+    forwards = spec.loaded.get("load_forwards")
+    return {"model": spec.label, "data_range": spec.data_range, **profile_model(spec.model, input_shape),
+            "load_forwards": None if forwards is None else len(forwards)}
+
+
 def profile_model(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_SHAPE) -> Dict[str, Any]:
     """All counts of one model: params, FLOPs (fvcore), MACs (ptflops, both backends), activations, convs.
 
@@ -215,8 +231,7 @@ def profile_model(model: nn.Module, input_shape: Tuple[int, ...] = NTIRE_INPUT_S
     where there are any, the FLOPs are an undercount), ``flops_torch`` (G, PyTorch's count) and ``flops_check``
     (:func:`flops_cross_check`). A :class:`RepositoryForward` is counted as its network, as the organisers do.
     """
-    if isinstance(model, RepositoryForward):
-        model = model.network
+    model = organisers_model(model)
     was_training = model.training
     model.eval()
     params = count_parameters(model)

@@ -18,7 +18,7 @@ def user_model(tmp_path):
 def test_models_lists_every_entry_with_why_not(fake_repo, capsys):
     assert main(["models", "--challenge_repo", str(fake_repo)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith("test_demo.py: 9 entries, 4 load")
+    assert "test_demo.py: 9 entries, 4 load;" in lines[0]
     rows = {int(line.split()[0]): line for line in lines[2:]}
     assert "00_Tiny" in rows[0] and "255" in rows[0] and "0.0013" in rows[0] and rows[0].endswith("ok")
     assert "no: missing file models/team01_Gone.py" in rows[1]
