@@ -100,3 +100,16 @@ def test_the_2026_and_2024_entries_warm_up_as_their_code_says():
     assert found == FORWARDS_2026
     assert {i: len(ChallengeRepo(repo_2024).load(i).load_forwards) for i in (0, 21, 38, 39)} == \
         {0: 0, 21: 0, 38: 1, 39: 1}
+
+
+def test_the_results_entry_of_eval_and_profile_say_how_many_forwards_loading_ran(loading_repo, tiny_pairs, tmp_path,
+                                                                              capsys):
+    assert main(["eval", "--model", f"challenge:{loading_repo}#1", "--data_dir", str(tiny_pairs), "--save_dir",
+                 str(tmp_path / "out"), "--device", "cpu", "--backend", "eager", "--no_images"]) == 0
+    entry = json.loads((tmp_path / "out" / "results.json").read_text())["01_WarmConstructor"]
+    assert len(entry["load_forwards"]) == 1 and entry["ref"]["model_id"] == 1
+    out = tmp_path / "p.json"
+    assert main(["profile", "--challenge_repo", str(loading_repo), "--model_ids", "1", "2", "--size", "32",
+                 "--json", str(out)]) == 0
+    assert [row["load_forwards"] for row in json.loads(out.read_text())] == [1, 3]
+    assert "load fwd" in capsys.readouterr().out

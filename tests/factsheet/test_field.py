@@ -40,3 +40,15 @@ def test_slimrlfn_factsheet_field_writes_the_table_and_refuses_other_files(tmp_p
     assert "not a field results file" in capsys.readouterr().err
     assert main(["factsheet", "--field", str(tmp_path / "none.json")]) == 2
     assert "--field" in capsys.readouterr().err
+
+
+def test_the_table_has_the_forward_passes_each_entry_runs_while_it_loads():
+    doc = fake_field_doc()
+    doc["entries"][2]["load_forwards"] = 1  # 10_Fastlite
+    markdown = field_markdown(doc)
+    header = next(line for line in markdown.splitlines() if line.startswith("| Rank cold"))
+    column = header.split(" | ").index("Load fwd")
+    row = next(line for line in markdown.splitlines() if "| 10_Fastlite |" in line)
+    assert row.split(" | ")[column] == "1" and "Load fwd: the forward passes" in markdown
+    untouched = next(line for line in markdown.splitlines() if "| 11_Steady |" in line)
+    assert untouched.split(" | ")[column] == "", "unknown (a document without the count) stays blank"

@@ -30,3 +30,20 @@ def test_the_gate_is_drawn_only_on_the_official_splits():
     doc["official_splits"] = True
     assert "gate 26.90 dB" in _texts(psnr_vs_runtime(doc))
     plt.close("all")
+
+
+def test_an_entry_that_warms_up_while_it_loads_is_marked_in_every_figure():
+    import matplotlib.pyplot as plt
+
+    from slimrlfn.figures.field import WARM_MARK
+
+    doc = fake_field_doc()
+    for fig in (bump_chart(doc), psnr_vs_runtime(doc)):
+        assert WARM_MARK not in _texts(fig), "no entry warms up: no mark"
+        plt.close(fig)
+    doc["entries"][1]["load_forwards"] = 20  # 10_Fast runs 20 forwards while it loads
+    for fig in (bump_chart(doc), psnr_vs_runtime(doc)):
+        text = _texts(fig)
+        assert f"10_Fast {WARM_MARK}" in text and f"10_Fastlite {WARM_MARK}" not in text
+        assert "forward passes while it loads" in text
+        plt.close(fig)
