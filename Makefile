@@ -7,6 +7,10 @@ TORCH_SPEC ?= torch==2.13.0
 # the same pins as slimrlfn.core.optional.NO_DEPS_PACKAGES (a test checks they agree).
 CHALLENGE_PACKAGES ?= timm==1.0.31 basicsr==1.4.2
 VENV ?= .venv
+# A relative SLIMRLFN_MODEL_ZOO names a folder of the repository root (where make runs); the notebooks run in notebooks/.
+ifneq ($(strip $(SLIMRLFN_MODEL_ZOO)),)
+export SLIMRLFN_MODEL_ZOO := $(abspath $(SLIMRLFN_MODEL_ZOO))
+endif
 BIN := $(VENV)/bin
 MODE ?= quick
 DATA_DIR ?=

@@ -4,7 +4,8 @@ Each ``notebooks/NN_*.ipynb`` gets the parameters ``quick``, ``data_dir``, ``fig
 ``results_dir`` and ``device``, and those that declare them (01, 03, 04, 04b) the models: ``models``,
 ``challenge_repo`` and ``model_ids`` (:func:`slimrlfn.arch.arguments.select_models`; when none is given,
 each notebook keeps its default); it runs with the notebooks folder as working directory (as in
-JupyterLab). Executed copies go to ``<out_dir>/executed/`` (git-ignored), results to
+JupyterLab), with ``SLIMRLFN_MODEL_ZOO`` made absolute first (or set to ``./model_zoo`` when that holds the
+checkpoints), so the kernels find the checkpoints where this folder finds them. Executed copies go to ``<out_dir>/executed/`` (git-ignored), results to
 ``<out_dir>/results/``, figures to ``figures/``. A failing notebook stops the run: its failing cell
 and error are printed and its executed copy is kept. ``<out_dir>/summary.json`` lists each
 notebook, its status, its time and the device.
@@ -12,12 +13,14 @@ notebook, its status, its time and the device.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from slimrlfn.arch.arguments import add_models_arguments, select_models
 from slimrlfn.arch.ref import ModelRef
+from slimrlfn.arch.zoo import zoo_environment
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
@@ -109,6 +112,7 @@ def run_workbook(
     if not data_dir.is_dir():
         raise UserError(f"--data_dir {data_dir}: no such folder")
     params = notebook_parameters(mode, data_dir, figures_dir, out_dir / "results", device)
+    os.environ.update(zoo_environment())  # the kernels run in notebooks/: the checkpoints as this folder finds them
     for folder in (out_dir / "executed", out_dir / "results", figures_dir):
         folder.mkdir(parents=True, exist_ok=True)
     summary: Dict[str, Any] = {"mode": mode, "device_info": describe_device(torch_device),

@@ -114,3 +114,13 @@ def shared_stays_untouched():
         after = tree_fingerprint(folder)
         changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
         assert not changed, f"the tests changed {folder}: {changed[:10]}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """A notebook test that was skipped is said loudly at the end: ``make test`` is meant to run the notebooks."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "tests/notebooks/" in str(getattr(report, "nodeid", "")) or "notebooks" in str(report.location[0])]
+    if skipped:
+        reason = str(skipped[0].longrepr[-1]) if isinstance(skipped[0].longrepr, tuple) else str(skipped[0].longrepr)
+        terminalreporter.write_sep("!", f"{len(skipped)} notebook test(s) SKIPPED: the notebooks did not run", red=True)
+        terminalreporter.write_line(f"first reason: {reason}")

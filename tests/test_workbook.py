@@ -42,3 +42,29 @@ def test_only_and_bad_mode(tmp_path):
         list_notebooks(tmp_path, ["09"])
     with pytest.raises(UserError, match="--mode 'fast'"):
         run_workbook("fast", data_dir=tmp_path, notebooks_dir=tmp_path, out_dir=tmp_path / "r", figures_dir=tmp_path / "f")
+
+
+@pytest.mark.notebook
+def test_the_kernels_find_the_checkpoints_where_the_users_folder_has_them(tmp_path, tiny_pairs, official_zoo,
+                                                                         monkeypatch):
+    """From the folder make runs in: ./model_zoo/, then a relative SLIMRLFN_MODEL_ZOO; the kernels run in notebooks/."""
+    from slimrlfn.arch.zoo import ZOO
+
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    write_notebook(books / "01_zoo.ipynb", "import pathlib\nfrom slimrlfn.arch.zoo import find_checkpoint\n"
+                                           "pathlib.Path(results_dir, 'found.txt').write_text(str(find_checkpoint("
+                                           "'rlfn', download=False)))")
+    for folder in ("model_zoo", "elsewhere/zoo"):
+        (tmp_path / folder).mkdir(parents=True)
+        for entry in ZOO.values():
+            (tmp_path / folder / entry.file).symlink_to(official_zoo / entry.file)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLIMRLFN_MODEL_ZOO", raising=False)
+    for given, expected in ((None, tmp_path / "model_zoo"), ("elsewhere/zoo", tmp_path / "elsewhere" / "zoo")):
+        if given is not None:
+            monkeypatch.setenv("SLIMRLFN_MODEL_ZOO", given)
+        summary = run_workbook("quick", data_dir=tiny_pairs, device="cpu", out_dir=tmp_path / "run",
+                               figures_dir=tmp_path / "fig", notebooks_dir=books)
+        assert [r["status"] for r in summary["notebooks"]] == ["ok"], summary["notebooks"]
+        assert (tmp_path / "run" / "results" / "found.txt").read_text() == str(expected / ZOO["rlfn"].file)

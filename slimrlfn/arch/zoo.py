@@ -4,8 +4,11 @@ Names: ``rlfn`` (team 00 baseline), ``slimrlfn`` and ``slimrlfn_prune`` (team 21
 of the ``model_zoo/`` folder of the public repository Blcony/SlimRLFN (MIT; the RLFN file is also
 ``rlfn_ntire_x4.pth`` of bytedance/RLFN).
 
-Lookup order for a checkpoint: an explicit path, then ``$SLIMRLFN_MODEL_ZOO/<file>``, then
-``./model_zoo/<file>``, then a download into ``./model_zoo/`` (unless ``$SLIMRLFN_OFFLINE`` is set).
+Lookup order for a checkpoint: an explicit path, then ``$SLIMRLFN_MODEL_ZOO/<file>`` (a relative folder is the
+current folder's; :func:`zoo_environment` makes it absolute for the notebooks, which run in ``notebooks/``), then
+``./model_zoo/<file>``, then ``model_zoo/<file>`` of the checkout this package lives in (so a notebook opened in
+``notebooks/`` finds the repository root's ``model_zoo/``, as ``slimrlfn zoo --verify`` from the root does), then a
+download into ``./model_zoo/`` (unless ``$SLIMRLFN_OFFLINE`` is set).
 Every file found or downloaded is checked against its SHA-256 before it is loaded, always with
 ``weights_only=True``.
 """
@@ -27,8 +30,11 @@ from slimrlfn.arch.weights import read_weights
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_bytes, sha256_of_file
 
-__all__ = ["ZOO", "ZooEntry", "DOWNLOAD_URL", "find_checkpoint", "load_zoo_model", "zoo_entry"]
+__all__ = ["ZOO", "ZooEntry", "DOWNLOAD_URL", "CHECKOUT_ZOO", "find_checkpoint", "load_zoo_model", "zoo_entry",
+           "zoo_environment"]
 
+#: ``model_zoo/`` of the checkout this package lives in (the repository root).
+CHECKOUT_ZOO = Path(__file__).resolve().parents[2] / "model_zoo"
 #: Where a missing file is fetched from; ``{file}`` is replaced by the file name.
 DOWNLOAD_URL = "https://github.com/Blcony/SlimRLFN/raw/main/model_zoo/{file}"
 
@@ -116,7 +122,7 @@ def find_checkpoint(
         return _verify(path, entry)
     searched: List[Path] = []
     env_dir = os.environ.get("SLIMRLFN_MODEL_ZOO")
-    for folder in ([Path(env_dir)] if env_dir else []) + [Path("model_zoo")]:
+    for folder in ([Path(env_dir)] if env_dir else []) + [Path("model_zoo"), CHECKOUT_ZOO]:
         candidate = folder / entry.file
         searched.append(candidate)
         if candidate.is_file():
@@ -131,6 +137,19 @@ def find_checkpoint(
             why = str(exc)
     raise UserError(f"model {name!r}: {entry.file} not found (searched {', '.join(map(str, searched))}) and "
                     f"{why}; put {entry.file} in ./model_zoo/ or point SLIMRLFN_MODEL_ZOO at a folder that has it")
+
+
+def zoo_environment(environ: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """``{"SLIMRLFN_MODEL_ZOO": absolute folder}`` for processes that run elsewhere (notebook kernels run in
+    ``notebooks/``): the variable made absolute against the current folder, or ``./model_zoo`` when it holds a
+    checkpoint and the variable is unset; ``{}`` when neither says anything."""
+    environ = os.environ if environ is None else environ
+    given = environ.get("SLIMRLFN_MODEL_ZOO")
+    if given:
+        return {"SLIMRLFN_MODEL_ZOO": str(Path(given).resolve())}
+    if any((Path("model_zoo") / entry.file).is_file() for entry in ZOO.values()):
+        return {"SLIMRLFN_MODEL_ZOO": str(Path("model_zoo").resolve())}
+    return {}
 
 
 def load_zoo_model(name: str, path: Optional[PathLike] = None, **find_kwargs: Any) -> Tuple[nn.Module, ZooEntry]:

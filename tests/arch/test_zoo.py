@@ -84,3 +84,27 @@ def test_official_checkpoints_load_bit_exactly(official_zoo, name):
     loaded = model.state_dict()
     assert list(loaded) == list(original)
     assert all(torch.equal(loaded[k], original[k]) for k in original)
+
+
+def test_a_relative_zoo_folder_and_a_local_model_zoo_are_made_absolute_for_the_notebooks(tmp_path, monkeypatch):
+    """The notebooks run in notebooks/: the workbook hands their kernels the folder this folder means."""
+    from slimrlfn.arch.zoo import zoo_environment
+
+    monkeypatch.chdir(tmp_path)
+    assert zoo_environment({}) == {}
+    assert zoo_environment({"SLIMRLFN_MODEL_ZOO": "../shared/model_zoo"}) == {
+        "SLIMRLFN_MODEL_ZOO": str((tmp_path / ".." / "shared" / "model_zoo").resolve())}
+    (tmp_path / "model_zoo").mkdir()
+    (tmp_path / "model_zoo" / ZOO["slimrlfn"].file).write_bytes(b"")
+    assert zoo_environment({}) == {"SLIMRLFN_MODEL_ZOO": str(tmp_path / "model_zoo")}
+
+
+def test_a_notebook_in_notebooks_finds_the_checkouts_model_zoo(official_zoo, tmp_path, monkeypatch):
+    """Opened by hand in JupyterLab (cwd notebooks/, no variable), a notebook finds the repository root's model_zoo/."""
+    import slimrlfn.arch.zoo as zoo
+
+    monkeypatch.delenv("SLIMRLFN_MODEL_ZOO", raising=False)
+    monkeypatch.setattr(zoo, "CHECKOUT_ZOO", official_zoo)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert zoo.find_checkpoint("rlfn", download=False) == official_zoo / ZOO["rlfn"].file

@@ -68,13 +68,20 @@ def assert_figure(png: Path) -> None:
 
 
 def zoo_folder() -> Path:
-    """The one folder that holds the official checkpoints; skips the test when they are not there."""
+    """The one folder that holds the official checkpoints (``$SLIMRLFN_MODEL_ZOO``, else ``../shared/model_zoo``, else
+    wherever the zoo's lookup finds them); skips the test, with the reason, when they are not there."""
+    from tests.conftest import zoo_dir
+
+    folder = zoo_dir().resolve()
+    if all((folder / entry.file).is_file() for entry in ZOO.values()):
+        return folder
     folders = set()
     for name in ZOO:
         try:
             folders.add(find_checkpoint(name, download=False).resolve().parent)
         except UserError as exc:
-            pytest.skip(f"official checkpoints not found (set SLIMRLFN_MODEL_ZOO): {exc}")
+            pytest.skip(f"official checkpoints not found in {folder} nor by the zoo's lookup (set SLIMRLFN_SHARED or "
+                        f"SLIMRLFN_MODEL_ZOO): {exc}")
     if len(folders) != 1:
         pytest.skip(f"official checkpoints are spread over several folders: {sorted(map(str, folders))}")
     return folders.pop()
