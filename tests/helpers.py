@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["LOADING_2024", "assert_figure_files", "outlives", "process_alive", "fake_timing_study", "textured_image", "tree_fingerprint", "write_fake_challenge_repo", "write_loading_repo", "write_user_model"]
+__all__ = ["LOADING_2024", "assert_figure_files", "outlives", "process_alive", "fake_timing_study", "textured_image", "tree_fingerprint", "write_fake_challenge_repo", "write_hostile_repo",
+           "write_loading_repo", "write_user_model"]
 
 #: The entries of ../shared/ntire2024_esr that load on a CPU, with the data_range select_model gives them.
 LOADING_2024 = {0: 255.0, 1: 1.0, 3: 1.0, 4: 1.0, 10: 1.0, 13: 255.0, 15: 1.0, 16: 1.0, 21: 255.0, 22: 1.0,
@@ -300,6 +301,50 @@ _LOADING_TEST_DEMO = textwrap.dedent('''
     def run(model, model_name, data_range, tile, logger, device, args, mode="test"):
         return model(torch.zeros(1, 3, 8, 8))
 ''')
+
+
+_HOSTILE_TEST_DEMO = textwrap.dedent('''
+    import argparse
+    import sys
+
+    import torch
+
+
+    def select_model(args, device):
+        model_id = args.model_id
+        from models.team00_Tiny import Tiny
+        model, name, data_range, tile = Tiny(), f"{model_id:02}_Hostile", 1.0, None
+        if model_id == 0:
+            sys.exit(3)
+        elif model_id == 1:
+            raise KeyboardInterrupt
+        elif model_id == 2:
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--only_mine", required=True)
+            parser.parse_args()  # meets the command line of the process that loads it
+        elif model_id == 3:
+            name = "../../escaped"
+        elif model_id == 4:
+            data_range = "abc"
+        elif model_id == 5:
+            tile = -3
+        elif model_id == 6:
+            model = "not a model"
+        elif model_id == 7:
+            name = "         07_Padded"
+        return model, name, data_range, tile
+''')
+
+
+def write_hostile_repo(folder: Path) -> Path:
+    """A challenge repository whose select_model misbehaves: 0 calls sys.exit(3), 1 raises KeyboardInterrupt, 2 calls
+    argparse's parse_args(), 3 names itself ``../../escaped``, 4 returns data_range ``"abc"``, 5 a tile of -3, 6 a text
+    as its model, 7 a name padded with spaces (as 2026's 11 is)."""
+    (folder / "models").mkdir(parents=True)
+    (folder / "model_zoo").mkdir()
+    (folder / "test_demo.py").write_text(_HOSTILE_TEST_DEMO)
+    (folder / "models" / "team00_Tiny.py").write_text(_LOADING_MODEL)
+    return folder
 
 
 def write_loading_repo(folder: Path) -> Path:

@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     for model_id in args.model_ids:
         try:
             spec = resolve_model(challenge_repo=args.challenge_repo, model_id=model_id)
-            out = Path(args.out) / spec.result_name
+            out = Path(args.out) / spec.folder
             settings = PruneSettings(model=spec.ref.absolute().to_json(), out_dir=str(out), val_dir=args.val_dirs[0],
                                      val_dirs=list(args.val_dirs), hr_dirs=[args.hr_dir], criterion="l1",
                                      fraction=args.fraction, multiple_of=args.multiple_of, min_channels=4,

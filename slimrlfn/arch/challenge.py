@@ -50,10 +50,12 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from slimrlfn.arch.contract import check_data_range
 from slimrlfn.arch.loadwork import watch_loading
 from slimrlfn.arch.registry_source import precheck, read_branches, read_forwards
 from slimrlfn.arch.weights import load_weights_only
 from slimrlfn.core.errors import UserError
+from slimrlfn.core.fence import fence
 from slimrlfn.core.files import PathLike
 from slimrlfn.core.optional import install_hint
 
@@ -314,24 +316,34 @@ class ChallengeRepo:
         args = types.SimpleNamespace(model_id=model_id, use_prune=use_prune, data_dir=str(self.folder),
                                      save_dir=str(self.folder), include_test=False, ssim=False)
         printed = io.StringIO()  # what the entry's code prints while it loads (kept, not shown)
-        try:
-            with self._environment(torch.device(device)), contextlib.redirect_stdout(printed), \
-                    warnings.catch_warnings(), watch_loading() as work:
-                warnings.simplefilter("ignore")  # the entry's deprecation notices are its own, not the user's
-                module = self._test_demo_module()
-                model, name, data_range, tile = module.select_model(args, torch.device(device))
-        except UserError as exc:
-            raise UserError(f"entry {model_id}: {exc}") from None
-        except Exception as exc:  # any failure of the entry's own code is one line
-            raise UserError(f"entry {model_id}: {failure_reason(exc, self.folder)}") from None
+        with fence(f"entry {model_id}", lambda exc: failure_reason(exc, self.folder)), \
+                self._environment(torch.device(device)), contextlib.redirect_stdout(printed), \
+                contextlib.redirect_stderr(printed), warnings.catch_warnings(), watch_loading() as work:
+            warnings.simplefilter("ignore")  # the entry's deprecation notices are its own, not the user's
+            module = self._test_demo_module()
+            model, name, data_range, tile = module.select_model(args, torch.device(device))
+            name, data_range, tile = self._checked_facts(model_id, model, name, data_range, tile)
         model = model.to(device).eval()
         for param in model.parameters():
             param.requires_grad_(False)
         if model_id in self.forwards and hasattr(module, self.forwards[model_id]):
             model = RepositoryForward(model, getattr(module, self.forwards[model_id]), self.forwards[model_id])
-        return ChallengeEntry(model_id, str(name), float(data_range), None if tile is None else int(tile), model,
+        return ChallengeEntry(model_id, name, data_range, tile, model,
                               str(self.folder), self._non_strict, printed.getvalue(), work["load_forwards"],
                               work["torch_state"])
+
+    @staticmethod
+    def _checked_facts(model_id: int, model: Any, name: Any, data_range: Any, tile: Any) -> Tuple[str, float, Optional[int]]:
+        """What ``select_model`` returned, checked: a module, a name, a range of 1 or 255, a tile of None or a positive
+        integer; UserError (one line) otherwise."""
+        if not isinstance(model, nn.Module):
+            raise UserError(f"select_model returned {type(model).__name__} as the model, expected an nn.Module")
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(f"select_model returned the name {name!r}, expected a text")
+        range_value = check_data_range(data_range, "select_model's data_range")
+        if tile is not None and (isinstance(tile, bool) or not isinstance(tile, int) or tile < 1):
+            raise UserError(f"select_model returned the tile {tile!r}, expected None or a positive integer")
+        return name, range_value, tile
 
     def entries(self, device: torch.device = torch.device("cpu")) -> Iterator[Tuple[int, Optional[ChallengeEntry], Optional[str]]]:
         """``(model_id, entry or None, reason or None)`` for every id, in order."""

@@ -29,6 +29,7 @@ import torch.nn as nn
 
 from slimrlfn.arch.weights import read_weights
 from slimrlfn.core.errors import UserError
+from slimrlfn.core.fence import fence
 from slimrlfn.core.files import PathLike
 
 __all__ = ["CHECK_SIZE", "build_external", "check_photo", "check_sr_model", "load_class"]
@@ -52,18 +53,15 @@ def load_class(target: str, what: str = "--model") -> type:
         sys.path.insert(0, str(path.resolve().parent))  # the file's own sibling imports
         bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the user's folder
         try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise UserError(f"{what} {target}: {path} cannot be imported ({_first_line(exc)})") from None
+            with fence(f"{what} {target}", lambda exc: f"{path} cannot be imported ({_first_line(exc)})"):
+                spec.loader.exec_module(module)
         finally:
             sys.dont_write_bytecode = bytecode
             sys.path.remove(str(path.resolve().parent))
         sys.modules[module_name] = module
     else:
-        try:
+        with fence(f"{what} {target}", lambda exc: f"module {where} cannot be imported ({_first_line(exc)})"):
             module = importlib.import_module(where)
-        except Exception as exc:
-            raise UserError(f"{what} {target}: module {where} cannot be imported ({_first_line(exc)})") from None
     cls = getattr(module, name, None)
     if not inspect.isclass(cls) or not issubclass(cls, nn.Module):
         found = sorted(k for k, v in vars(module).items() if inspect.isclass(v) and issubclass(v, nn.Module)
@@ -88,10 +86,8 @@ def build_external(target: str, kwargs: Optional[Mapping[str, Any]] = None, chec
         inspect.signature(cls).bind(**kwargs)
     except TypeError as exc:
         raise UserError(f"--kwargs {json.dumps(kwargs)}: do not fit {cls.__name__}{inspect.signature(cls)} ({exc})") from None
-    try:
+    with fence(f"{what} {target}", lambda exc: f"{cls.__name__}(**{json.dumps(kwargs)}) failed ({_first_line(exc)})"):
         model = cls(**kwargs)
-    except Exception as exc:
-        raise UserError(f"{what} {target}: {cls.__name__}(**{json.dumps(kwargs)}) failed ({_first_line(exc)})") from None
     report = None
     if checkpoint is not None:
         state_dict = read_weights(checkpoint, state_key, "--checkpoint", model)
@@ -133,13 +129,14 @@ def check_sr_model(model: nn.Module, data_range: float, scale: int, device: torc
     ``device``: the output must be (1, 3, scale*size, scale*size) and finite; a model that needs CUDA is refused
     on a CPU. UserError otherwise."""
     x = torch.from_numpy(check_photo(size)).permute(2, 0, 1).unsqueeze(0).float().mul_(data_range / 255.0).to(device)
-    try:
-        y = model(x)
-    except Exception as exc:
+    def failure(exc: BaseException) -> str:
         text = _first_line(exc)
         if device.type != "cuda" and ("CUDA" in text or "cuda" in text):
-            raise UserError(f"{label}: needs a CUDA device, but the device is {device} ({text})") from None
-        raise UserError(f"{label}: a {size}x{size} input fails in the model ({text})") from None
+            return f"needs a CUDA device, but the device is {device} ({text})"
+        return f"a {size}x{size} input fails in the model ({text})"
+
+    with fence(label, failure):
+        y = model(x)
     if not isinstance(y, torch.Tensor):
         raise UserError(f"{label}: the model returns {type(y).__name__}, expected one tensor (1, 3, H, W)")
     if tuple(y.shape) != (1, 3, scale * size, scale * size):

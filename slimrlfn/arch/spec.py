@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from slimrlfn.arch.contract import Contract
+from slimrlfn.core.files import safe_name
 
 __all__ = ["ModelSpec"]
 
@@ -33,6 +34,12 @@ class ModelSpec:
     config: Optional[Dict[str, Any]] = None
     path: Optional[str] = None
     loaded: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> str:
+        """Its results key as one safe path component (:func:`slimrlfn.core.files.safe_name`): the folder of its SR
+        images. An entry's own name (``../../x``, ``         11_VSCINet``) stays its results key."""
+        return safe_name(self.result_name)
 
     @property
     def kind(self) -> str:

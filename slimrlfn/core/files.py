@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Union
 
 __all__ = ["PathLike", "atomic_write_bytes", "cache_root", "give_default_mode", "atomic_write_text", "atomic_write_json",
+           "safe_name",
            "first_difference", "sha256_of_file"]
 
 #: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
@@ -69,6 +71,15 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
 def atomic_write_json(path: PathLike, obj: Any) -> Path:
     """Write ``obj`` as indented JSON to ``path`` atomically (inf/nan as Python's json writes them)."""
     return atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def safe_name(name: str, limit: int = 120) -> str:
+    """``name`` as one path component that stays where it is put: every run of characters other than letters, digits,
+    ``.``, ``_``, ``+`` and ``-`` becomes one ``_``, leading and trailing dots and underscores go (``../../x`` is
+    ``x``, a name of spaces ``model``), at most ``limit`` characters. A model's official name stays its results key;
+    this is only its folder."""
+    text = re.sub(r"[^A-Za-z0-9._+-]+", "_", str(name).strip()).strip("._")[:limit]
+    return text or "model"
 
 
 def sha256_of_file(path: PathLike, chunk_bytes: int = 1 << 20) -> str:

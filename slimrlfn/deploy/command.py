@@ -50,7 +50,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_output_file(args.out, "--out")
     spec = model_from_args(args)
-    out = args.out or f"exports/{spec.result_name}.onnx"
+    out = args.out or f"exports/{spec.folder}.onnx"
     check_output_file(out, "--out")
     images = example_images(args.check_data, limit=args.check_images)
     for image in images:

@@ -230,7 +230,7 @@ def evaluate(
     staged: Dict[str, Path] = {}
     try:
         for split in splits:
-            stage = save_dir / f".partial-{spec.result_name}-{split}-{os.getpid()}"
+            stage = save_dir / f".partial-{spec.folder}-{split}-{os.getpid()}"
             if save_images:
                 staged[split] = stage
             entry.update(evaluate_split(runner, pairs[split], torch_device, split,
@@ -248,12 +248,12 @@ def evaluate(
     entry["macs_ptflops_pytorch"] = counts["macs_ptflops_pytorch"]
     entry["fvcore_skipped"], entry["fvcore_uncounted"] = counts["fvcore_skipped"], counts["fvcore_uncounted"]
     entry["counts_cache"] = counts["counts_cache"]
-    entry.update({**spec.record(), "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
+    entry.update({**spec.record(), "images": spec.folder, "tile": tile, "data_dir": str(data_dir), "device_info": describe_device(torch_device),
                    "backend_info": runner.describe()})
 
     def move_images_into_place() -> None:
         for split, stage in staged.items():
-            final = save_dir / spec.result_name / split
+            final = save_dir / spec.folder / split
             if final.exists():
                 shutil.rmtree(final)
             final.parent.mkdir(parents=True, exist_ok=True)

@@ -114,7 +114,7 @@ def sr_crop_panels(
         if name not in results:
             raise UserError(f"{results_path}: no entry {name!r} (has {', '.join(results)})")
         entry = results[name]
-        sr = read_image(eval_dir / name / split / f"{image_name}.png")
+        sr = read_image(eval_dir / entry.get("images", name) / split / f"{image_name}.png")
         value = entry[f"{split}_psnr"][entry[f"{split}_names"].index(image_name)]
         panels.append((f"{entry.get('model', name)}\n{value:.2f} dB", crop(sr, box)))
     panels.append(("HR\n(ground truth)", crop(hr, box)))
