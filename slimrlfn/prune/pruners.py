@@ -39,7 +39,7 @@ from slimrlfn.prune.groups import ChannelGroups, prune_in_place, rebuild
 from slimrlfn.prune.plan import resolve_target_shape
 from slimrlfn.prune.units import UNIT_KINDS, config_with_widths, unit_widths, units_of
 
-__all__ = ["PRUNERS", "AnyPruner", "PrunerRow", "RLFNPruner", "pruner_name", "make_pruner"]
+__all__ = ["PRUNERS", "AnyPruner", "PrunerRow", "RLFNPruner", "lcm", "make_pruner", "pruner_name"]
 
 Removal = Dict[str, List[List[int]]]
 

@@ -168,3 +168,23 @@ def test_command_prints_one_line_and_exits_non_zero(start_checkpoint, tiny_pairs
                    "--latency_size", "16", "--no_progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and err[0].startswith("slimrlfn: error: --channels_per_step 9")
+
+
+def test_a_run_folder_written_before_references_had_a_json_form_still_resumes(start_checkpoint, tiny_pairs, tmp_path):
+    """An older run.json stores the model as its text and lacks the keys added since (fraction, val_dirs, pruner):
+    the one run reads it as the same run and resumes it."""
+    import json
+
+    out = tmp_path / "run"
+    prune_iteratively(settings(start_checkpoint, tiny_pairs, out, max_steps=1), log=lambda _: None)
+    document = json.loads((out / "run.json").read_text())
+    assert document["run"]["model"] == {"kind": "checkpoint", "checkpoint": start_checkpoint}
+    document["run"]["model"] = start_checkpoint  # as the earlier schedule wrote it
+    for key in ("fraction", "val_dirs"):
+        document["run"].pop(key)
+    for key in ("pruner", "start_widths"):
+        document.pop(key)
+    (out / "run.json").write_text(json.dumps(document))
+    lines = []
+    prune_iteratively(settings(start_checkpoint, tiny_pairs, out, max_steps=2), log=lines.append)
+    assert lines[0].startswith(f"resuming {out} after step 1") and len(load_records(out)) == 3
