@@ -1,4 +1,4 @@
-"""A lock around a read-merge-write of a results file shared by several processes.
+"""Locks: around a read-merge-write of a results file shared by several processes, and around a whole run's output.
 
 Without it, two ``slimrlfn eval`` processes that read ``results.json``, each add their own entry and write it back
 lose one of the two entries. On POSIX the lock is an ``flock`` on the results file's folder itself, so that no lock
@@ -16,7 +16,7 @@ from typing import Iterator
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
-__all__ = ["locked"]
+__all__ = ["locked", "output_lock"]
 
 try:
     import fcntl
@@ -69,3 +69,51 @@ def locked(path: PathLike, timeout_s: float = 600.0, poll_s: float = 0.01) -> It
         yield
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def output_lock(folder: PathLike, flag: str) -> Iterator[None]:
+    """Hold ``folder`` (made when missing) for one run (a pruning, training or QAT run writes there for minutes): a
+    second run into the same folder is refused at once, in one line, instead of both doing all the work and the last
+    writer's files remaining with timings taken beside its twin. POSIX ``flock`` on the folder (dropped by the kernel
+    when a holder dies); ``filelock`` on ``.slimrlfn-run.lock`` beside it elsewhere."""
+    folder = Path(folder)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with _output_lock(folder, flag):
+            yield
+    finally:
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # a run refused before it wrote anything leaves no empty folder behind
+
+
+@contextlib.contextmanager
+def _output_lock(folder: Path, flag: str) -> Iterator[None]:
+    busy = UserError(f"{flag} {folder}: another run is writing there right now; wait for it to finish or choose "
+                     f"another {flag}")
+    if fcntl is None:  # pragma: no cover - Windows
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(folder / ".slimrlfn-run.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise busy from None
+        try:
+            yield
+        finally:
+            lock.release()
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -48,10 +48,18 @@ def check_output_dir(path: PathLike, flag: str) -> Path:
 
 
 def check_output_file(path: PathLike, flag: str) -> Path:
-    """``path`` as a file that can be written (or replaced); UserError naming ``flag`` otherwise."""
+    """``path`` as a file that can be written (or replaced); UserError naming ``flag`` otherwise. A file that is
+    there already is probed itself (opened for appending, nothing written): an immutable file in a writable folder
+    cannot be replaced, and a run that found it out only at its final rename would have done its work for nothing."""
     original = Path(path)
     resolved = original.absolute()
     if resolved.is_dir():
         raise UserError(f"{flag} {original}: is a folder; expected a file name")
     _try_writing(_existing_ancestor(resolved.parent, flag, original), flag, original)
+    if resolved.is_file():
+        try:
+            os.close(os.open(resolved, os.O_WRONLY | os.O_APPEND))
+        except OSError as exc:
+            raise UserError(f"{flag} {original}: cannot be replaced ({exc.strerror or type(exc).__name__}); expected "
+                            f"a file this user can write") from None
     return original

@@ -56,6 +56,7 @@ from slimrlfn.arch.ref import load_model
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
+from slimrlfn.core.locks import output_lock
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset
 from slimrlfn.data.validation import load_validation
@@ -343,4 +344,5 @@ def prune_iteratively(settings: PruneSettings, log: Optional[Callable[[str], Non
         log = tqdm.write if settings.progress else (lambda _line: None)
     run = PruneRun(settings, log)
     run.start_measure = start_measure
-    return run.run()
+    with output_lock(run.out_dir, "--out_dir"):  # a second run into the same folder is refused at once
+        return run.run()

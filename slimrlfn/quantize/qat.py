@@ -48,6 +48,7 @@ from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.arch.weights import load_weights_only
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json
+from slimrlfn.core.locks import output_lock
 from slimrlfn.core.optional import require_module
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset

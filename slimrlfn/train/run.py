@@ -49,6 +49,7 @@ from slimrlfn.arch.rlfn import SlimRLFN
 from slimrlfn.core.devices import describe_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_bytes, atomic_write_json
+from slimrlfn.core.locks import output_lock
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.patches import PatchDataset, ShardSampler
 from slimrlfn.data.validation import ValidationImage, load_validation
@@ -365,7 +366,11 @@ def train(config: TrainConfig, callback: Optional[Callable[[int, Dict[str, Any]]
     """
     env = init_distributed(config.device)
     try:
-        return TrainRun(config, env, callback).run()
+        run = TrainRun(config, env, callback)
+        if not env.main:
+            return run.run()
+        with output_lock(run.out_dir, "--out_dir"):  # a second run into the same folder is refused at once
+            return run.run()
     finally:
         if env.initialised and dist.is_initialized():
             dist.destroy_process_group()

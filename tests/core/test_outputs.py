@@ -59,3 +59,50 @@ def test_atomic_files_get_the_mode_of_an_ordinary_new_file(tmp_path):
     plain = os.stat(tmp_path / "plain.txt").st_mode & 0o777
     assert os.stat(written).st_mode & 0o777 == plain
     assert plain != 0o600, "this test needs a umask that leaves a new file readable by others (e.g. 022)"
+
+
+def test_a_second_run_into_the_same_output_is_refused_at_once_and_a_refused_first_one_leaves_no_folder(tmp_path):
+    from slimrlfn.core.locks import output_lock
+
+    out = tmp_path / "run"
+    with output_lock(out, "--out_dir"):
+        with pytest.raises(UserError, match=r"--out_dir .*run: another run is writing there right now"):
+            with output_lock(out, "--out_dir"):
+                pass
+        (out / "records.jsonl").write_text("")
+    with output_lock(out, "--out_dir"):  # free again once the first run ended
+        pass
+    with pytest.raises(UserError, match="refused by the run"), output_lock(tmp_path / "new", "--out_dir"):
+        raise UserError("refused by the run")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_pruning_run_into_a_folder_another_run_holds_is_refused(tmp_path, monkeypatch):
+    from slimrlfn.core.locks import output_lock
+    from slimrlfn.prune import schedule
+
+    class Run:
+        def __init__(self, settings, log):
+            self.out_dir, self.start_measure = tmp_path / "p", None
+
+        def run(self):
+            raise AssertionError("must not start")
+
+    monkeypatch.setattr(schedule, "PruneRun", Run)
+    with output_lock(tmp_path / "p", "--out_dir"):
+        with pytest.raises(UserError, match="another run is writing there"):
+            schedule.prune_iteratively(object(), log=lambda line: None)
+
+
+def test_an_existing_file_that_cannot_be_replaced_is_refused_before_any_work(tmp_path):
+    target = tmp_path / "results.json"
+    target.write_text("{}")
+    done = subprocess.run(["chattr", "+i", str(target)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"chattr +i is not possible here ({done.stderr.strip()[:80]})")
+    try:
+        with pytest.raises(UserError, match=r"--out .*results.json: cannot be replaced"):
+            check_output_file(target, "--out")
+    finally:
+        subprocess.run(["chattr", "-i", str(target)], check=True)
+    assert target.read_text() == "{}"
