@@ -1,7 +1,8 @@
 """The ``slimrlfn`` command: the one module that knows every sub-command; each one lives in its own package.
 
 ``slimrlfn eval`` (the NTIRE ``test_demo.py`` flags), ``time``, ``train``, ``prune``, ``profile``,
-``zoo``, ``models``, ``data pairs|sample``, ``export``, ``backends``, ``factsheet``, ``field``, ``workbook``. Only the
+``zoo``, ``models``, ``data pairs|sample``, ``export``, ``backends``, ``factsheet``, ``field``, ``official``,
+``workbook``. Only the
 sub-command that is asked for is imported (with its flags), so ``slimrlfn --help`` loads no model
 code. A user error prints one line ``slimrlfn: error: ...`` on stderr and exits with status 2.
 """
@@ -90,6 +91,11 @@ def _field() -> Command:
     return command.add_arguments, command.run_from_args
 
 
+def _official() -> Command:
+    from slimrlfn.official import command
+    return command.add_arguments, command.run_from_args
+
+
 def _factsheet() -> Command:
     from slimrlfn.factsheet import command
     return command.add_factsheet_arguments, command.run_factsheet_from_args
@@ -122,6 +128,8 @@ COMMANDS: Dict[str, Tuple[str, Callable[[], Command]]] = {
                   "notebooks 01-04", _factsheet),
     "field": ("the field study: every entry of a challenge repository timed cold (official) and warm, ranked "
               "both ways (Kendall's tau, movers, variants against parents)", _field),
+    "official": ("the organisers' own run of a year (results.json, log) re-scored with the first image removed: "
+                 "ranks per track, tau, eligibility changes, load-time forwards, a local field against it", _official),
     "workbook": ("run the notebooks in order through papermill", _workbook),
 }
 

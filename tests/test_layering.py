@@ -21,6 +21,7 @@ LAYERS = (
     ("figures",),
     ("factsheet",),
     ("field",),
+    ("official",),
     ("workbook",),
     ("cli",),
 )

@@ -61,7 +61,8 @@ T_TENSORS = ("tests/evaluate/test_ntire.py", "tests/evaluate/test_metrics_throug
 T_QUALITY = ("tests/metrics/test_quality.py", "tests/evaluate/test_metrics_through_evaluate.py")
 T_EVALUATE = ("tests/evaluate/test_metrics_through_evaluate.py", "tests/evaluate/test_ntire.py")
 T_STATS = ("tests/metrics/test_stats.py", "tests/timing/test_cv.py")
-T_SCORE = ("tests/metrics/test_score.py", "tests/factsheet/test_factsheet.py", "tests/field/test_ranking.py")
+T_SCORE = ("tests/metrics/test_score.py", "tests/metrics/test_years.py", "tests/factsheet/test_factsheet.py",
+           "tests/field/test_ranking.py")
 T_COUNTS = ("tests/evaluate/test_metrics_through_evaluate.py", "tests/metrics/test_counts.py")
 T_RANKING = ("tests/field/test_ranking.py", "tests/field/test_analysis.py")
 T_TIMING = ("tests/timing/test_protocols.py", "tests/timing/test_cv.py", "tests/timing/test_study.py",
@@ -143,9 +144,9 @@ MUTANTS: Tuple[Mutant, ...] = (
     Mutant("uint8_no_clamp", "own", "slimrlfn/data/tensors.py",
            ".float().clamp(0, data_range).cpu()", ".float().cpu()", T_TENSORS,
            "SR to uint8 without the clamp (values wrap around)"),
-    Mutant("score_weights_2026", "own", "slimrlfn/metrics/score.py",
-           "NTIRE_WEIGHTS: Tuple[float, float, float] = (0.7, 0.15, 0.15)",
-           "NTIRE_WEIGHTS: Tuple[float, float, float] = (0.8, 0.1, 0.1)", T_SCORE,
+    Mutant("score_weights_2026", "own", "slimrlfn/metrics/years.py",
+           "weights=(0.7, 0.15, 0.15),  # README 2024, Step 4: Score_Final",
+           "weights=(0.8, 0.1, 0.1),  # README 2024, Step 4: Score_Final", T_SCORE,
            "the 2024 score with the 2026 weights"),
     Mutant("score_ratio_not_doubled", "own", "slimrlfn/metrics/score.py",
            "_exp(2.0 * runtime_ms / runtime_rlfn_ms)", "_exp(runtime_ms / runtime_rlfn_ms)", T_SCORE,

@@ -3,7 +3,8 @@
 The NTIRE 2024 Efficient SR factsheet (Ren et al., "The Ninth NTIRE 2024 Efficient Super-Resolution
 Challenge Report", CVPRW 2024) asks per model for PSNR on the validation and test sets, runtime,
 parameters, FLOPs, activations, memory and the number of Conv2d layers; the main-track score is
-:func:`slimrlfn.metrics.score.ntire_score`, relative to RLFN. Nothing is measured here: every value is
+:func:`slimrlfn.metrics.score.ntire_score`, relative to RLFN, with the weights of the year record
+:data:`slimrlfn.metrics.score.SCORE_YEAR` (:mod:`slimrlfn.metrics.years`). Nothing is measured here: every value is
 read from a results file, and a value that no file holds is ``None`` with the reason why (never a
 made-up number). Timings and memory carry the device they were measured on.
 
@@ -25,7 +26,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from slimrlfn.core.devices import device_text
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
-from slimrlfn.metrics.score import ntire_score
+from slimrlfn.metrics.score import SCORE_YEAR, ntire_score
+from slimrlfn.metrics.years import YEARS
 
 __all__ = [
     "INPUTS",
@@ -79,8 +81,8 @@ QUANTITIES: Tuple[Quantity, ...] = (
     Quantity("activations", "Activations", "M", "conv outputs, 1\u00d73\u00d7256\u00d7256", 4),
     Quantity("memory", "Memory", "MiB", "max allocated", 2),
     Quantity("num_conv", "Conv2d layers", "", "", 0),
-    Quantity("score_cold", "NTIRE 2024 score", "", "cold runtime; lower is better", 4),
-    Quantity("score_warm", "NTIRE 2024 score", "", "warm runtime; lower is better", 4),
+    Quantity("score_cold", f"NTIRE {SCORE_YEAR} score", "", "cold runtime; lower is better", 4),
+    Quantity("score_warm", f"NTIRE {SCORE_YEAR} score", "", "warm runtime; lower is better", 4),
 )
 
 _ANY_DEVICE = "architecture (any device)"
@@ -232,7 +234,8 @@ def _score(runtime: Value, baseline_runtime: Optional[Value], counts: Mapping[st
         return Value(None, measured_on=runtime.measured_on,
                      note="no RLFN runtime in notebook 04 (the score's baseline)")
     score = ntire_score(runtime.value, counts["flops"], counts["num_parameters"],
-                        baseline_runtime.value, baseline_counts["flops"], baseline_counts["num_parameters"])
+                        baseline_runtime.value, baseline_counts["flops"], baseline_counts["num_parameters"],
+                        YEARS[SCORE_YEAR].weights)  # type: ignore[arg-type]
     return Value(score, measured_on=runtime.measured_on)
 
 
@@ -250,8 +253,9 @@ def _remarks(inputs: FactsheetInputs, quick: bool) -> List[str]:
         f"mean \u00b1 sd of {warm} of {n_consecutive} consecutive runs in one process.",
         "Parameters, FLOPs (fvcore, the challenge's counter), activations and Conv2d layers: notebook 01, input "
         "1\u00d73\u00d7256\u00d7256; they do not depend on the device.",
-        "NTIRE 2024 score = 0.7 exp(2 T/T_RLFN) + 0.15 exp(2 F/F_RLFN) + 0.15 exp(2 P/P_RLFN) (T runtime, F FLOPs, "
-        "P params; RLFN scores e\u00b2 = 7.389; lower is better), with T the cold or the warm runtime above.",
+        f"NTIRE {SCORE_YEAR} score = {YEARS[SCORE_YEAR].formula()} (T runtime, F FLOPs, P params; "
+        f"{YEARS[SCORE_YEAR].baseline.name} scores e\u00b2 = 7.389; lower is better), with T the cold or the warm "
+        "runtime above.",
     ]
     if quick:
         remarks.append("Quick mode: notebooks run with quick=True (few runs, small data) - a check of the "

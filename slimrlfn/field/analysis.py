@@ -5,11 +5,15 @@ Per entry that measured (:func:`analyse` writes them into the entry): ``runtime_
 ``cold_minus_warm_ms``, ``micro_ms`` (``{shape: median ms}`` of the timed micro forwards) with
 ``micro_warmup`` (the untimed forwards given) and ``micro_warmup_length`` (``{shape: forwards}`` until the whole
 trace stays within 5 % of its last half's median, :func:`slimrlfn.metrics.stats.warmup_length`; None where it
-never does), ``score_cold``, ``score_warm``, ``rank_cold``, ``rank_warm`` (2024 weights) and the same
-with ``_2026``. The document gets ``baseline`` and ``ranking``: ``tau`` / ``tau_2026``, ``ranked`` (the keys in
-cold-rank order), ``movers`` (entries whose place changes, by how many places: positive = up when warm),
-``pairs`` (each variant against its parent under each protocol) and ``noise``
-(:func:`slimrlfn.field.noise.resample_rankings` for cold and warm).
+never does); ``years``: ``{year: {"score_cold", "score_warm", "rank_cold", "rank_warm"}}`` under each year the
+document ranks (``doc["years"]``: by default one per distinct weighting, 2024 and 2026, plus ``doc["year"]``),
+and the same four without a year, those of the document's own year ``doc["year"]`` (2024 unless given).
+The document gets ``baseline`` and ``ranking``: ``year``, ``tau`` (its own year's), ``years`` (``{year:
+{"weights", "tau", "movers"}}``), ``ranked`` (the keys in cold-rank order), ``movers`` (entries whose place changes,
+by how many places: positive = up when warm), ``pairs`` (each variant against its parent under each protocol,
+per year under ``years``) and ``noise`` (:func:`slimrlfn.field.noise.resample_rankings` for cold and warm).
+Documents written before the year records (``score_cold_2026``, ``tau_2026``) are rewritten in this form when
+analysed again; :func:`slimrlfn.metrics.years.year_value` reads either.
 """
 from __future__ import annotations
 
@@ -22,8 +26,26 @@ from slimrlfn.field.members import choose_baseline, short_name
 from slimrlfn.field.noise import resample_rankings
 from slimrlfn.field.ranking import protocol_runtimes, rankings
 from slimrlfn.metrics.stats import warmup_length
+from slimrlfn.metrics.years import LEGACY_SUFFIX, YEARS, scored_year, weighting_years
 
-__all__ = ["analyse", "variant_pairs"]
+__all__ = ["RANK_NAMES", "analyse", "field_years", "variant_pairs"]
+
+#: The per-year values of an entry.
+RANK_NAMES = ("score_cold", "score_warm", "rank_cold", "rank_warm")
+
+
+def field_years(doc: Dict[str, Any]) -> Tuple[str, List[str]]:
+    """(the document's own year, every year it ranks): ``doc["year"]`` (2024 when absent) and ``doc["years"]``
+    (default :func:`slimrlfn.metrics.years.weighting_years` with the own year); UserError for a year whose
+    score is not known."""
+    year = str(doc.get("year") or "2024")
+    scored_year(year, "--year")
+    years = [str(y) for y in (doc.get("years") or sorted({*weighting_years(), year}))]
+    for other in years:
+        scored_year(other, "--year")
+    if year not in years:
+        years = sorted({*years, year})
+    return year, years
 
 
 def _micro(entry: Dict[str, Any]) -> Tuple[Optional[Dict[str, float]], Optional[int], Optional[Dict[str, int]]]:
@@ -68,15 +90,21 @@ def variant_pairs(keys: List[str], given: Optional[List[List[str]]] = None,
     return pairs
 
 
-def _pair_rows(pairs: List[Tuple[str, str]], by_key: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+def _above(rp: Optional[int], rc: Optional[int]) -> Optional[str]:
+    return None if rp is None or rc is None else ("above" if rc < rp else "below")
+
+
+def _pair_rows(pairs: List[Tuple[str, str]], by_key: Dict[str, Dict[str, Any]],
+               years: List[str]) -> List[Dict[str, Any]]:
     rows = []
     for parent, child in pairs:
         p, c = by_key[parent], by_key[child]
-        row: Dict[str, Any] = {"parent": parent, "child": child}
+        row: Dict[str, Any] = {"parent": parent, "child": child, "years": {}}
         for protocol in ("cold", "warm"):
-            for suffix in ("", "_2026"):
-                rp, rc = p.get(f"rank_{protocol}{suffix}"), c.get(f"rank_{protocol}{suffix}")
-                row[f"child_{protocol}{suffix}"] = None if rp is None or rc is None else ("above" if rc < rp else "below")
+            row[f"child_{protocol}"] = _above(p.get(f"rank_{protocol}"), c.get(f"rank_{protocol}"))
+            for year in years:
+                row["years"].setdefault(year, {})[f"child_{protocol}"] = _above(
+                    p["years"][year][f"rank_{protocol}"], c["years"][year][f"rank_{protocol}"])
             tp, tc = p.get(f"runtime_{protocol}_ms"), c.get(f"runtime_{protocol}_ms")
             row[f"child_slower_{protocol}"] = None if tp is None or tc is None else bool(tc > tp)
             row[f"runtime_ratio_{protocol}"] = None if tp is None or tc is None else tc / tp
@@ -84,8 +112,35 @@ def _pair_rows(pairs: List[Tuple[str, str]], by_key: Dict[str, Dict[str, Any]]) 
     return rows
 
 
+def _movers(ranks: Dict[str, Dict[str, int]]) -> List[Dict[str, Any]]:
+    """Entries whose rank differs cold and warm, in cold-rank order."""
+    cold_ranks, movers = ranks["cold"], []
+    for key in sorted(cold_ranks, key=cold_ranks.get):
+        warm_rank = ranks["warm"].get(key)
+        if warm_rank is not None and warm_rank != cold_ranks[key]:
+            movers.append({"key": key, "rank_cold": cold_ranks[key], "rank_warm": warm_rank,
+                           "places_up_when_warm": cold_ranks[key] - warm_rank})
+    return movers
+
+
+def _reset(doc: Dict[str, Any], year: str, years: List[str]) -> None:
+    """Blank every derived per-year value (and drop the older keys with the year in their name)."""
+    doc["year"], doc["years"] = year, years
+    doc["ranking"] = {"year": year, "tau": None, "years": {y: {"weights": list(YEARS[y].weights or ()), "tau": None,
+                                                                 "movers": []} for y in years},
+                      "ranked": [], "movers": [], "pairs": [], "noise": {}}
+    for entry in doc["entries"]:
+        for name in RANK_NAMES:
+            entry[name] = None
+            for suffix in LEGACY_SUFFIX.values():
+                if suffix:
+                    entry.pop(f"{name}{suffix}", None)
+        entry["years"] = {y: {name: None for name in RANK_NAMES} for y in years}
+
+
 def analyse(doc: Dict[str, Any]) -> Dict[str, Any]:
     """Fill in every derived number of ``doc`` in place (see the module docstring); returns ``doc``."""
+    year, years = field_years(doc)
     measured = [e for e in doc["entries"] if e.get("measures") and e.get("key")]
     runtimes: Dict[str, Dict[str, Optional[float]]] = {"cold": {}, "warm": {}}
     runs_ms: Dict[str, Dict[str, List[float]]] = {"cold": {}, "warm": {}}
@@ -100,10 +155,7 @@ def analyse(doc: Dict[str, Any]) -> Dict[str, Any]:
         entry["cold_minus_warm_ms"] = None if cold is None or warm is None else cold - warm
         entry["micro_ms"], entry["micro_warmup"], entry["micro_warmup_length"] = _micro(entry)
     keys = [e["key"] for e in measured if runtimes["cold"].get(e["key"]) is not None]
-    doc["ranking"] = {"tau": None, "tau_2026": None, "ranked": [], "movers": [], "pairs": [], "noise": {}}
-    for entry in doc["entries"]:
-        for name in ("score_cold", "score_warm", "rank_cold", "rank_warm"):
-            entry[name] = entry[f"{name}_2026"] = None
+    _reset(doc, year, years)
     if not keys:
         doc["baseline"] = None
         return doc
@@ -111,29 +163,26 @@ def analyse(doc: Dict[str, Any]) -> Dict[str, Any]:
     doc["baseline"] = baseline
     flops = {e["key"]: e["measures"]["flops"] for e in measured}
     params = {e["key"]: e["measures"]["num_parameters"] for e in measured}
-    ranked = rankings(runtimes, flops, params, baseline)
+    ranked = rankings(runtimes, flops, params, baseline, years)
     for entry in measured:
-        for year, suffix in (("2024", ""), ("2026", "_2026")):
+        for y in years:
             for protocol in ("cold", "warm"):
-                entry[f"score_{protocol}{suffix}"] = ranked["scores"][year][protocol].get(entry["key"])
-                entry[f"rank_{protocol}{suffix}"] = ranked["ranks"][year][protocol].get(entry["key"])
+                entry["years"][y][f"score_{protocol}"] = ranked["scores"][y][protocol].get(entry["key"])
+                entry["years"][y][f"rank_{protocol}"] = ranked["ranks"][y][protocol].get(entry["key"])
+        entry.update(entry["years"][year])
     by_key = {e["key"]: e for e in measured}
-    cold_ranks = ranked["ranks"]["2024"]["cold"]
-    movers = []
-    for key in sorted(cold_ranks, key=cold_ranks.get):
-        warm_rank = ranked["ranks"]["2024"]["warm"].get(key)
-        if warm_rank is not None and warm_rank != cold_ranks[key]:
-            movers.append({"key": key, "rank_cold": cold_ranks[key], "rank_warm": warm_rank,
-                           "places_up_when_warm": cold_ranks[key] - warm_rank})
+    cold_ranks = ranked["ranks"][year]["cold"]
     prune_children = {e["key"]: next((p["key"] for p in measured if p.get("model_id") == e["model_id"]
                                       and not p.get("use_prune")), None) for e in measured if e.get("use_prune")}
     pairs = variant_pairs(list(by_key), doc.get("pairs_given"), {c: p for c, p in prune_children.items() if p})
     doc["ranking"] = {
-        "tau": ranked["tau"]["2024"], "tau_2026": ranked["tau"]["2026"],
-        "ranked": sorted(cold_ranks, key=cold_ranks.get), "movers": movers,
-        "pairs": _pair_rows(pairs, by_key),
+        "year": year, "tau": ranked["tau"][year],
+        "years": {y: {"weights": list(YEARS[y].weights or ()), "tau": ranked["tau"][y],
+                      "movers": _movers(ranked["ranks"][y])} for y in years},
+        "ranked": sorted(cold_ranks, key=cold_ranks.get), "movers": _movers(ranked["ranks"][year]),
+        "pairs": _pair_rows(pairs, by_key, years),
         "noise": {protocol: resample_rankings({k: v for k, v in runs_ms[protocol].items() if v}, flops, params,
-                                              baseline) for protocol in ("cold", "warm")},
+                                              baseline, year=year) for protocol in ("cold", "warm")},
         "max_abs_cold_minus_warm_ms": float(np.max([abs(e["cold_minus_warm_ms"]) for e in measured
                                                     if e.get("cold_minus_warm_ms") is not None] or [0.0])),
     }

@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--micro_sizes", nargs="+", default=None, help="micro protocol: LR sizes HxW (default 256x256)")
     parser.add_argument("--no_variants", action="store_true", help="no use_prune variants of the entries")
     parser.add_argument("--baseline", default=None, help="the key scores are relative to (default: the 00_ entry)")
+    parser.add_argument("--year", default=None,
+                        help="the challenge year whose weights rank the field first (default: the repository's "
+                             "year, else 2024); the other weightings are ranked beside it")
     parser.add_argument("--pairs", nargs="+", default=None,
                         help="PARENT:CHILD keys of variants to compare (default: found by name, e.g. 38_SPAN:39_SPANtiny)")
     parser.add_argument("--out", default="runs/field/field.json",
@@ -68,7 +71,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         check_output_dir(args.tables_dir, "--tables_dir")
     doc = run_field(args.challenge_repo, args.model_ids, args.models, args.data_dir, args.runs, args.device,
                     args.threads, args.micro_warmup, args.micro_iters, sizes, not args.valid_only,
-                    not args.no_variants, args.baseline, pairs, args.out, args.overwrite)
+                    not args.no_variants, args.baseline, pairs, args.out, args.overwrite, year=args.year)
     tables = write_field_tables(doc, args.tables_dir or Path(args.out).parent)
     figures = write_field_figures(doc, args.figures_dir) if doc["ranking"]["ranked"] else []
     print(field_markdown(doc))

@@ -1,7 +1,8 @@
 """How many runs a field's ranking needs before it stops changing: the runs resampled.
 
 For k = 1..N runs, ``draws`` times: each entry's runtime is the mean of k of its own runs drawn with
-replacement (the baseline's too); the entries are scored (2024 weights) and ranked. Against the ranking
+replacement (the baseline's too); the entries are scored (``year``'s weights from its record in
+:mod:`slimrlfn.metrics.years`, 2024 by default) and ranked. Against the ranking
 of all N runs: the share of draws with the same ranking, and the mean Kendall's tau. ``runs_needed`` is
 the smallest k from which on the share stays at or above ``agreement`` (0.95), None when it does not
 within the N runs measured (more runs would be needed to say); ``runs_needed_tau`` the same for the mean tau
@@ -13,7 +14,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from slimrlfn.field.ranking import WEIGHTS, kendall_tau, rank_order, scores
+from slimrlfn.field.ranking import kendall_tau, rank_order, scores
+from slimrlfn.metrics.years import scored_year
 
 __all__ = ["resample_rankings"]
 
@@ -33,7 +35,7 @@ def resample_rankings(runs_ms: Mapping[str, Sequence[float]], flops_g: Mapping[s
                               "agreement": agreement, "year": year, "entries": keys}
     if baseline not in keys or len(keys) < 2 or max(len(runs_ms[k]) for k in keys) < 2:
         return result
-    weights = WEIGHTS[year]
+    weights = scored_year(year).weights
     full_scores = scores({k: float(np.mean(runs_ms[k])) for k in keys}, flops_g, params_m, baseline, weights)
     full_rank = rank_order(full_scores)
     rng = np.random.default_rng(seed)

@@ -4,8 +4,10 @@
   process per run, valid then test, no warm-up), with the runs' standard deviation; ``warm`` is the mean
   of runs 2..N of N consecutive runs in one process (None with one run).
 - Scores (lower is better), relative to the baseline under the same protocol
-  (:func:`slimrlfn.metrics.score.ntire_score`): ``2024`` weights 0.7 / 0.15 / 0.15 (runtime, FLOPs,
-  params; also 2025) and ``2026`` weights 0.8 / 0.1 / 0.1. The baseline scores e^2 = 7.389 under each.
+  (:func:`slimrlfn.metrics.score.ntire_score`), under the weights of each year asked for, from its year record
+  (:mod:`slimrlfn.metrics.years`); by default one year per distinct weighting
+  (:func:`slimrlfn.metrics.years.weighting_years`: 2024, whose 0.7 / 0.15 / 0.15 2025 kept, and 2026's
+  0.8 / 0.1 / 0.1). The baseline scores e^2 = 7.389 under each.
 - Ranks: 1 is the best score; ties keep the members' order.
 - Kendall's tau-b between the cold and the warm scores (in [-1, 1]; 1 when the orders agree).
 """
@@ -17,11 +19,13 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from slimrlfn.metrics.score import ntire_score
+from slimrlfn.metrics.years import YEARS, scored_year, weighting_years
 
 __all__ = ["PROTOCOL_NAMES", "WEIGHTS", "kendall_tau", "protocol_runtimes", "rank_order", "rankings", "scores"]
 
-#: The score weights (runtime, FLOPs, params) by year: 2024 (and 2025) and 2026.
-WEIGHTS: Dict[str, Tuple[float, float, float]] = {"2024": (0.7, 0.15, 0.15), "2026": (0.8, 0.1, 0.1)}
+#: The score weights (runtime, FLOPs, params) of each distinct weighting, by its first year (from the year records).
+WEIGHTS: Dict[str, Tuple[float, float, float]] = {
+    year: YEARS[year].weights for year in weighting_years()}  # type: ignore[misc]
 #: The two runtime protocols a field is ranked under.
 PROTOCOL_NAMES = ("cold", "warm")
 
@@ -82,8 +86,8 @@ def scores(runtime_ms: Mapping[str, float], flops_g: Mapping[str, float], params
 
 
 def rankings(runtimes: Mapping[str, Mapping[str, Optional[float]]], flops_g: Mapping[str, float],
-             params_m: Mapping[str, float], baseline: str) -> Dict[str, Any]:
-    """Scores, ranks and tau of every protocol and year.
+             params_m: Mapping[str, float], baseline: str, years: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """Scores, ranks and tau of every protocol and year (``years``: default :data:`WEIGHTS`'s).
 
     ``runtimes`` is ``{protocol: {key: ms or None}}``. Returns ``{"scores": {year: {protocol: {key: score}}},
     "ranks": {year: {protocol: {key: rank}}}, "tau": {year: tau}, "compared": [keys ranked under both]}``;
@@ -93,7 +97,8 @@ def rankings(runtimes: Mapping[str, Mapping[str, Optional[float]]], flops_g: Map
     have = {p: {k: v for k, v in runtimes[p].items() if v is not None} for p in PROTOCOL_NAMES}
     both = [k for k in have["cold"] if k in have["warm"]]
     out["compared"] = both
-    for year, weights in WEIGHTS.items():
+    for year in (years or list(WEIGHTS)):
+        weights: Tuple[float, float, float] = scored_year(year).weights  # type: ignore[assignment]
         out["scores"][year], out["ranks"][year] = {}, {}
         for protocol in PROTOCOL_NAMES:
             known = have[protocol]

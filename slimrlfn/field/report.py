@@ -10,12 +10,21 @@ import shlex
 from typing import Any, Dict, List, Optional, Sequence
 
 from slimrlfn.core.devices import device_text
+from slimrlfn.metrics.years import document_years, year_value
 
 __all__ = ["SUMMARY_KEYS", "conclusion", "gpu_command", "noise_markdown", "pairs_markdown", "summary"]
 
-#: The keys of notebook 06's ``06_challenge_field.json`` (:func:`summary`).
-SUMMARY_KEYS = ("quick", "device", "on_gpu", "runs", "baseline", "entries", "failed", "tau", "tau_2026", "movers",
-                "pairs", "runs_needed", "conclusion", "gpu_command", "field_json", "figures", "tables")
+#: The keys of notebook 06's ``06_challenge_field.json`` (:func:`summary`). ``tau`` is the field's own year's;
+#: ``taus`` every year's; ``tau_2026`` (and ``rank_cold_2026``... in ``entries``) are a flat view of the 2026
+#: weights kept for readers of this JSON from before the year records; ``official`` and ``comparison`` are the
+#: notebook's official analysis and its local-against-official comparison (None where it made none).
+SUMMARY_KEYS = ("quick", "device", "on_gpu", "runs", "baseline", "year", "entries", "failed", "tau", "tau_2026",
+                "taus", "movers", "pairs", "runs_needed", "conclusion", "gpu_command", "field_json", "figures",
+                "tables", "official", "comparison")
+#: The per-entry values of :func:`summary`'s ``entries``.
+_ENTRY_KEYS = ("key", "name", "score_cold", "score_warm", "rank_cold", "rank_warm", "runtime_cold_ms",
+               "runtime_cold_sd", "runtime_warm_ms", "runtime_warm_sd", "cold_minus_warm_ms", "micro_ms",
+               "micro_warmup", "micro_warmup_length", "load_forwards")
 
 
 def _tau(value: Optional[float]) -> str:
@@ -37,13 +46,18 @@ def _ratio(value: Optional[float]) -> str:
 
 def pairs_markdown(doc: Dict[str, Any]) -> str:
     """Each variant against its parent: where it ranks (above / below) under each protocol and year, runtime ratios."""
-    lines = ["| parent | child | cold | warm | cold 2026 | warm 2026 | runtime ratio cold | runtime ratio warm |",
-             "|---|---|---|---|---|---|---|---|"]
+    year, years = document_years(doc)
+    others = [y for y in years if y != year]
+    head = (["parent", "child", "cold", "warm"] + [f"{p} {y}" for y in others for p in ("cold", "warm")]
+            + ["runtime ratio cold", "runtime ratio warm"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in doc["ranking"].get("pairs", []):
-        lines.append(f"| {p['parent']} | {p['child']} | {p['child_cold']} | {p['child_warm']} | {p['child_cold_2026']} "
-                     f"| {p['child_warm_2026']} | {_ratio(p['runtime_ratio_cold'])} | {_ratio(p['runtime_ratio_warm'])} |")
+        cells = [p["parent"], p["child"], str(p["child_cold"]), str(p["child_warm"])]
+        cells += [str(year_value(p, f"child_{protocol}", y)) for y in others for protocol in ("cold", "warm")]
+        cells += [_ratio(p["runtime_ratio_cold"]), _ratio(p["runtime_ratio_warm"])]
+        lines.append("| " + " | ".join(cells) + " |")
     if len(lines) == 2:
-        lines.append("| (no variant and parent both measured) | | | | | | | |")
+        lines.append("| (no variant and parent both measured) |" + " |" * (len(head) - 1))
     return "\n".join(lines) + "\n"
 
 
@@ -83,9 +97,11 @@ def conclusion(doc: Dict[str, Any]) -> str:
     ranking = doc["ranking"]
     ranked = ranking.get("ranked", [])
     device = device_text(doc.get("device_info"))
+    year, years = document_years(doc)
+    others = "; ".join(f"{y} weights: {_tau(year_value(ranking, 'tau', y))}" for y in years if y != year)
     text: List[str] = [f"On {device}, {doc['runs']} runs per protocol, {len(ranked)} entries ranked against "
                        f"{doc.get('baseline')}: Kendall's tau between the cold (official) and the warm ranking is "
-                       f"{_tau(ranking.get('tau'))} (2026 weights: {_tau(ranking.get('tau_2026'))})."]
+                       f"{_tau(ranking.get('tau'))} ({year} weights{'; ' + others if others else ''})."]
     movers = ranking.get("movers", [])
     if movers:
         moved = ", ".join(f"{m['key']} {m['rank_cold']}->{m['rank_warm']}" for m in movers)
@@ -130,25 +146,31 @@ def gpu_command(doc: Dict[str, Any], out: str = "runs/field_gpu.json") -> str:
 
 
 def summary(doc: Dict[str, Any], quick: bool, field_json: str, figures: Sequence[Any] = (),
-            tables: Sequence[Any] = ()) -> Dict[str, Any]:
-    """Notebook 06's summary (:data:`SUMMARY_KEYS`): the ranking per entry, the failures, the conclusion."""
+            tables: Sequence[Any] = (), official: Optional[Dict[str, Any]] = None,
+            comparison: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Notebook 06's summary (:data:`SUMMARY_KEYS`): the ranking per entry, the failures, the conclusion, and the
+    official analysis and comparison the notebook made (``official``, ``comparison``: passed through)."""
     ranking = doc["ranking"]
-    entries = [{k: e.get(k) for k in ("key", "name", "score_cold", "score_warm", "rank_cold", "rank_warm",
-                                       "score_cold_2026", "score_warm_2026", "rank_cold_2026", "rank_warm_2026",
-                                       "runtime_cold_ms", "runtime_cold_sd", "runtime_warm_ms", "runtime_warm_sd",
-                                       "cold_minus_warm_ms", "micro_ms", "micro_warmup", "micro_warmup_length")}
-               | {"psnr": e["measures"]["psnr"], "num_parameters": e["measures"]["num_parameters"],
+    year, years = document_years(doc)
+    entries = [{k: e.get(k) for k in _ENTRY_KEYS}
+               | {f"{name}_2026": year_value(e, name, "2026") for name in ("score_cold", "score_warm", "rank_cold",
+                                                                            "rank_warm")}
+               | {"years": {y: {name: year_value(e, name, y) for name in ("score_cold", "score_warm", "rank_cold",
+                                                                         "rank_warm")} for y in years},
+                  "psnr": e["measures"]["psnr"], "num_parameters": e["measures"]["num_parameters"],
                   "flops": e["measures"]["flops"], "flops_undercount": e["measures"]["flops_undercount"]}
                for e in doc["entries"] if e.get("measures") and e.get("rank_cold") is not None]
     entries.sort(key=lambda e: e["rank_cold"])
     info = doc.get("device_info") or {}
     return {"quick": bool(quick), "device": device_text(info), "on_gpu": info.get("device_type") == "cuda",
-            "runs": doc["runs"], "baseline": doc.get("baseline"), "entries": entries,
+            "runs": doc["runs"], "baseline": doc.get("baseline"), "year": year, "entries": entries,
             "failed": [{"key": e.get("key") or e["hint"], "error": e["error"]} for e in doc["entries"]
                        if e.get("status") == "error"],
-            "tau": ranking.get("tau"), "tau_2026": ranking.get("tau_2026"), "movers": ranking.get("movers", []),
+            "tau": ranking.get("tau"), "tau_2026": year_value(ranking, "tau", "2026"),
+            "taus": {y: year_value(ranking, "tau", y) for y in years}, "movers": ranking.get("movers", []),
             "pairs": ranking.get("pairs", []),
             "runs_needed": {p: {k: ranking.get("noise", {}).get(p, {}).get(k) for k in ("runs_needed", "runs_needed_tau")}
                             for p in ("cold", "warm")},
             "conclusion": conclusion(doc), "gpu_command": gpu_command(doc), "field_json": str(field_json),
-            "figures": [str(f) for f in figures], "tables": [str(t) for t in tables]}
+            "figures": [str(f) for f in figures], "tables": [str(t) for t in tables], "official": official,
+            "comparison": comparison}

@@ -37,12 +37,22 @@ from slimrlfn.field.measure import measure_member
 from slimrlfn.field.members import Member, list_members, load_member
 from slimrlfn.field.parts import data_parts, official_splits
 from slimrlfn.field.worker import run_job_subprocess
+from slimrlfn.metrics.years import YEARS, scored_year, year_of_repository
 from slimrlfn.timing.protocols import DEFAULT_SIZES, make_settings
 from slimrlfn.timing.worker import platform_info
 
-__all__ = ["KIND", "run_field"]
+__all__ = ["KIND", "field_year", "run_field"]
 
 KIND = "slimrlfn-field"
+
+
+def field_year(year: Optional[Any], challenge_repo: Optional[PathLike] = None) -> str:
+    """The year whose weights rank a field first: ``year`` when given (UserError unless its score is known), else
+    the challenge repository's own year when its score is known, else 2024."""
+    if year is not None:
+        return scored_year(year, "--year").year
+    found = year_of_repository(challenge_repo) if challenge_repo is not None else None
+    return found if found is not None and YEARS[found].weights is not None else "2024"
 
 
 def _member_id(member: Member) -> str:
@@ -106,15 +116,18 @@ def run_field(
     overwrite: bool = False,
     restart_on_mismatch: bool = False,
     progress: bool = True,
+    year: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Measure the field and return (and write to ``out``) the field document (see the module docstring).
 
     ``challenge_repo`` / ``model_ids`` / ``models`` choose the members, ``data_dirs`` the data parts
     (:func:`slimrlfn.field.parts.data_parts`); ``runs`` per protocol; ``restart_on_mismatch`` starts again
-    (instead of a UserError) when ``out`` holds another identity.
+    (instead of a UserError) when ``out`` holds another identity. ``year``: the challenge year whose weights rank
+    the field first (:func:`field_year`).
     """
     if not isinstance(runs, int) or runs < 1:
         raise UserError(f"--runs {runs}: expected at least 1 run")
+    year = field_year(year, challenge_repo)
     members = list_members(challenge_repo, model_ids, models, variants)
     parts = data_parts(data_dirs, include_test)
     torch_device = resolve_device(device)
@@ -127,7 +140,7 @@ def run_field(
     out_path = Path(out) if out is not None else None
     previous = _read_existing(out_path, identity, overwrite, restart_on_mismatch) if out_path is not None else {}
     doc: Dict[str, Any] = {
-        "kind": KIND, "version": 1, "identity": identity, "runs": runs,
+        "kind": KIND, "version": 1, "identity": identity, "runs": runs, "year": year,
         "challenge_repo": str(Path(challenge_repo).resolve()) if challenge_repo is not None else None,
         "model_ids_given": [int(i) for i in model_ids] if model_ids else None,
         "parts": parts, "official_splits": official_splits(parts), "device_info": platform_info(torch_device),

@@ -1,9 +1,10 @@
 """Figures of the field study, one function per figure, drawn from a field document (JSON), never from models.
 
 - :func:`bump_chart`: each entry's rank under the official (cold) runtime and under the warm one, lines
-  between (2024 weights; the 2026 weights in a second panel);
+  between, one panel per year the document ranks (the field's own year first; 2024 and 2026 by default), the
+  weights from the year records (:mod:`slimrlfn.metrics.years`);
 - :func:`psnr_vs_runtime`: PSNR of the first data part [dB] against the warm runtime [ms], marker area
-  proportional to the parameters, the challenge's PSNR gate drawn when the data are the official splits;
+  proportional to the parameters, the PSNR gate of the field's year drawn when the data are the official splits;
 - :func:`cold_minus_warm`: per entry, cold minus warm runtime [ms], with the spread (sd) of the cold runs.
 
 The device (and, on a CPU, that it is not a GPU measurement) is written on every figure. An entry whose own code
@@ -21,11 +22,9 @@ import numpy as np
 from slimrlfn.core.devices import device_text
 from slimrlfn.core.files import PathLike
 from slimrlfn.figures.style import SERIES_COLOURS, save_figure
-from slimrlfn.metrics.score import PSNR_GATES
+from slimrlfn.metrics.years import YEARS, document_years, year_value
 
 __all__ = ["WARM_MARK", "bump_chart", "cold_minus_warm", "psnr_vs_runtime", "write_field_figures"]
-
-
 
 #: The mark of an entry that warms up while it loads.
 WARM_MARK = "\u2020"
@@ -61,15 +60,24 @@ def _tau_text(tau: Optional[float]) -> str:
     return "n/a" if tau is None else f"{tau:.2f}"
 
 
+def _weights_title(year: str) -> str:
+    weights = YEARS[year].weights
+    return f"{year} weights" + (f" ({'/'.join(f'{w:g}' for w in weights)})" if weights else "")
+
+
 def bump_chart(doc: Dict[str, Any]) -> Any:
-    """Ranks (1 = best score) cold -> warm, one line per entry; the 2024 and the 2026 weights side by side."""
+    """Ranks (1 = best score) cold -> warm, one line per entry; one panel per year ranked, side by side."""
     import matplotlib.pyplot as plt
 
     entries = _ranked(doc)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.42 * max(len(entries), 4) + 1.6), sharey=True)
-    for ax, (suffix, year) in zip(axes, (("", "2024 weights (0.7/0.15/0.15)"), ("_2026", "2026 weights (0.8/0.1/0.1)"))):
+    year, years = document_years(doc)
+    order = [year] + [y for y in years if y != year]
+    fig, axes = plt.subplots(1, len(order), figsize=(5 * len(order), 0.42 * max(len(entries), 4) + 1.6),
+                             sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, panel in zip(axes, order):
         for index, e in enumerate(entries):
-            cold, warm = e.get(f"rank_cold{suffix}"), e.get(f"rank_warm{suffix}")
+            cold, warm = year_value(e, "rank_cold", panel), year_value(e, "rank_warm", panel)
             colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
             if cold is None:
                 continue
@@ -81,13 +89,13 @@ def bump_chart(doc: Dict[str, Any]) -> Any:
                 ax.text(1.04, warm, _label(e), ha="left", va="center", fontsize=8)
         ax.set_xlim(-0.9, 1.9)
         ax.set_xticks([0, 1], ["cold (official)", "warm (runs 2..N)"])
-        ax.set_title(year, fontsize=10)
+        ax.set_title(_weights_title(panel), fontsize=10)
         ax.set_yticks(range(1, len(entries) + 1))
         ax.grid(axis="y", alpha=0.2)
     axes[0].set_ylim(len(entries) + 0.6, 0.4)
     axes[0].set_ylabel("rank (1 = best score)")
-    tau, tau_2026 = (_tau_text(doc["ranking"].get(name)) for name in ("tau", "tau_2026"))
-    _stamp(fig, doc, f"Rank under the official and the warm runtime (Kendall's tau {tau}; 2026: {tau_2026})")
+    taus = "; ".join(f"{y}: {_tau_text(year_value(doc['ranking'], 'tau', y))}" for y in order)
+    _stamp(fig, doc, f"Rank under the official and the warm runtime (Kendall's tau {taus})")
     return fig
 
 
@@ -109,9 +117,10 @@ def psnr_vs_runtime(doc: Dict[str, Any]) -> Any:
         if _warms(e):  # a ring, opaque: warm before its first timed image
             ax.scatter([x], [y], s=size, facecolor="none", edgecolor="tab:red", lw=2.0)
         ax.annotate(_label(e), (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
-    if doc.get("official_splits") and part["split"] in PSNR_GATES:
-        ax.axhline(PSNR_GATES[part["split"]], color="tab:red", ls="--", lw=1)
-        ax.text(ax.get_xlim()[1], PSNR_GATES[part["split"]], f" gate {PSNR_GATES[part['split']]:.2f} dB", color="tab:red",
+    gates = YEARS[document_years(doc)[0]].gates or {}
+    if doc.get("official_splits") and part["split"] in gates:
+        ax.axhline(gates[part["split"]], color="tab:red", ls="--", lw=1)
+        ax.text(ax.get_xlim()[1], gates[part["split"]], f" gate {gates[part['split']]:.2f} dB", color="tab:red",
                 fontsize=8, va="bottom", ha="right")
     ax.set_xlabel(f"{protocol} runtime [ms per image]")
     ax.set_ylabel(f"PSNR {part['label']} [dB] (RGB, border 4)")

@@ -18,6 +18,7 @@ from matplotlib.ticker import MaxNLocator
 
 from slimrlfn.core.files import PathLike
 from slimrlfn.figures.style import SERIES_COLOURS, save_figure
+from slimrlfn.metrics.score import SCORE_YEAR
 
 __all__ = ["ntire_score_figure", "step_browser", "step_table", "trajectory_figure", "width_heatmap_figure"]
 
@@ -161,7 +162,7 @@ def ntire_score_figure(
     device_name: Optional[str] = None,
     title: Optional[str] = None,
 ) -> List[Path]:
-    """The NTIRE 2024 ESR score (relative to RLFN, lower is better) per step with its 95 % interval (from the
+    """The NTIRE ESR score of :data:`slimrlfn.metrics.score.SCORE_YEAR` (relative to RLFN, lower is better) per step with its 95 % interval (from the
     paired latency ratio), references as lines with their interval shaded."""
     _check(runs)
     fig = Figure(figsize=(7, 4), layout="constrained")
@@ -182,7 +183,8 @@ def ntire_score_figure(
     ax.set_ylabel("NTIRE score (lower is better)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title(title or f"NTIRE 2024 ESR score per step; runtime on {device_name or _device_text(runs, references)}",
+    ax.set_title(title or f"NTIRE {SCORE_YEAR} ESR score per step; runtime on "
+                          f"{device_name or _device_text(runs, references)}",
                  fontsize=9)
     return save_figure(fig, out_dir, stem)
 

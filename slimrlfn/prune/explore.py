@@ -4,7 +4,8 @@
 per criterion under one root folder; :func:`records_table` and :func:`references_table` lay the
 records out for display (with the latency, ratio and score intervals, and whether a step's latency change is
 within noise); :func:`speed_verdict` says whether the criteria can be ranked by speed; :func:`summary` builds ``02_iterative_pruning.json``, which the factsheet
-reads (:mod:`slimrlfn.factsheet.data`): its keys are :data:`SUMMARY_KEYS`.
+reads (:mod:`slimrlfn.factsheet.data`): its keys are :data:`SUMMARY_KEYS`, ``score`` among them: the year record
+(:mod:`slimrlfn.metrics.years`) whose weights the records' NTIRE score uses, relative to RLFN.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from slimrlfn.core.devices import device_text
 from slimrlfn.core.files import PathLike
+from slimrlfn.metrics.score import SCORE_YEAR
 from slimrlfn.metrics.stats import intervals_overlap
+from slimrlfn.metrics.years import YEARS
 from slimrlfn.prune.measure import MEASURE_KEYS
 from slimrlfn.prune.records import load_records
 from slimrlfn.prune.schedule import prune_iteratively
@@ -30,7 +33,7 @@ RECORD_COLUMNS = {"step": "step", "psnr_before": "PSNR pruned [dB]", "psnr_after
                   "rlfn_latency_ms": "RLFN latency [ms]", "ntire_score": "NTIRE score"}
 #: The keys of ``02_iterative_pruning.json``.
 SUMMARY_KEYS = ("device", "device_info", "quick", "start_model", "settings", "runs", "references", "figures",
-                "speed_verdict")
+                "speed_verdict", "score")
 
 
 def explore(criteria: Sequence[str], root: PathLike, log: Optional[Callable[[str], None]] = None,
@@ -127,4 +130,6 @@ def summary(runs: Mapping[str, Sequence[Mapping[str, Any]]], references: Mapping
             "quick": bool(quick), "start_model": start_model, "settings": dict(settings),
             "runs": {criterion: list(records) for criterion, records in runs.items()},
             "references": dict(references), "figures": [str(path) for path in figures],
-            "speed_verdict": speed_verdict(runs)}
+            "speed_verdict": speed_verdict(runs),
+            "score": {"year": SCORE_YEAR, "weights": list(YEARS[SCORE_YEAR].weights or ()),
+                      "formula": YEARS[SCORE_YEAR].formula(), "relative_to": "RLFN, timed in the same loop"}}

@@ -10,7 +10,8 @@
   interval of +-``latency_target`` (3 %) or ``latency_seconds`` of pairs have gone by (which of the two is
   recorded). Reported: the median with its bootstrap interval, and the paired ratio (the median of the
   per-pair ratios) with its interval over the pairs and their number.
-- NTIRE 2024 ESR score, relative to RLFN (lower is better; RLFN itself scores e^2 = 7.389):
+- NTIRE ESR score, relative to RLFN (lower is better; RLFN itself scores e^2 = 7.389), with the weights of the
+  year record :data:`slimrlfn.metrics.score.SCORE_YEAR` (2024, whose baseline RLFN is; :mod:`slimrlfn.metrics.years`):
   :func:`slimrlfn.metrics.score.ntire_score` of the paired ratio (runtime term ``exp(2 ratio)``), so the
   score's interval is the ratio's interval carried through it.
 """
@@ -31,7 +32,8 @@ from slimrlfn.core.files import PathLike
 from slimrlfn.data.validation import load_validation
 from slimrlfn.metrics.counts import architecture_counts
 from slimrlfn.metrics.latency import make_timer
-from slimrlfn.metrics.score import ntire_score
+from slimrlfn.metrics.score import SCORE_YEAR, ntire_score
+from slimrlfn.metrics.years import YEARS
 from slimrlfn.metrics.stats import bootstrap_ci, paired_ratio
 from slimrlfn.prune.units import unit_widths
 from slimrlfn.train.validation import validate_psnr
@@ -184,7 +186,7 @@ def measure_model(
 
     def score(ratio: float) -> float:  # the runtime term from the paired ratio, not from two separate medians
         return ntire_score(ratio, counts["flops_g"], counts["params_m"], 1.0, rlfn_counts["flops_g"],
-                           rlfn_counts["params_m"])
+                           rlfn_counts["params_m"], YEARS[SCORE_YEAR].weights)  # type: ignore[arg-type]
 
     return {"config": describe["config"], "widths": describe["widths"], "params_m": counts["params_m"],
             "flops_g": counts["flops_g"], "params": counts["params"], "flops": counts["flops"],

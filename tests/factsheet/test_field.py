@@ -52,3 +52,21 @@ def test_the_table_has_the_forward_passes_each_entry_runs_while_it_loads():
     assert row.split(" | ")[column] == "1" and "Load fwd: the forward passes" in markdown
     untouched = next(line for line in markdown.splitlines() if "| 11_Steady |" in line)
     assert untouched.split(" | ")[column] == "", "unknown (a document without the count) stays blank"
+
+
+def test_a_field_json_written_before_the_year_records_still_reads():
+    """docs/figures/field_cpu.json keeps the 2026 ranking under key names with the year (rank_cold_2026)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "figures" / "field_cpu.json"
+    doc = json.loads(path.read_text())
+    assert "years" not in doc and "tau_2026" in doc["ranking"], "the file is of the older form"
+    columns = field_markdown(doc).splitlines()[0]
+    assert "| Rank cold 2026 | Rank warm 2026 |" in columns
+    table = list(csv.DictReader(io.StringIO(field_csv(doc))))
+    by_key = {e["key"]: e for e in doc["entries"]}
+    for row in table:
+        old = by_key[row["key"]].get("rank_cold_2026")
+        assert row["rank_cold_2026"] == ("" if old is None else str(old)) and row["year"] == "2024"
+    assert f"2026 weights: {doc['ranking']['tau_2026']:.3f}" in field_markdown(doc)

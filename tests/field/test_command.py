@@ -20,6 +20,8 @@ def test_pairs_parse_and_refuse():
     (["--models", "rlfn", "--data_dir", ".", "--runs", "0"], "--runs 0: expected at least 1 run"),
     (["--models", "rlfn", "--data_dir", ".", "--pairs", "x"], "--pairs x: expected PARENT:CHILD"),
     (["--models", "rlfn", "--data_dir", ".", "--micro_sizes", "16"], "--micro_sizes 16: expected HxW"),
+    (["--models", "rlfn", "--data_dir", ".", "--year", "2023"], "--year 2023: its score is not known"),
+    (["--models", "rlfn", "--data_dir", ".", "--year", "1999"], "--year 1999: no NTIRE Efficient SR record"),
 ])
 def test_bad_input_is_one_line_and_status_2(argv, message, capsys):
     assert main(["field", *argv]) == 2
@@ -30,3 +32,13 @@ def test_bad_input_is_one_line_and_status_2(argv, message, capsys):
 def test_python_m_slimrlfn_field_is_the_same_command():
     proc = subprocess.run([sys.executable, "-m", "slimrlfn.field", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "--challenge_repo" in proc.stdout and "--runs" in proc.stdout
+
+
+def test_the_field_year_is_the_one_given_else_the_repository_s_else_2024(tmp_path):
+    from slimrlfn.field.study import field_year
+
+    (tmp_path / "README.md").write_text("# NTIRE 2026 Challenge on Efficient Super-Resolution\n")
+    assert field_year(None, tmp_path) == "2026" and field_year("2025", tmp_path) == "2025"
+    assert field_year(None, None) == "2024"
+    (tmp_path / "README.md").write_text("# NTIRE 2023 Challenge\n")
+    assert field_year(None, tmp_path) == "2024", "2023 states no weights: the default year ranks it"

@@ -15,8 +15,7 @@ from slimrlfn.data.pairs import write_pairs
 from slimrlfn.field.study import run_field
 from tests.helpers import textured_image, write_fake_challenge_repo
 
-ENTRY_KEYS = {"name", "score_cold", "score_warm", "rank_cold", "rank_warm", "score_cold_2026", "score_warm_2026",
-              "rank_cold_2026", "rank_warm_2026"}
+ENTRY_KEYS = {"name", "score_cold", "score_warm", "rank_cold", "rank_warm", "years"}
 FAST = dict(device="cpu", micro_sizes=[[16, 16]], micro_warmup=1, micro_iters=2, progress=False)
 
 
@@ -58,11 +57,12 @@ def test_every_entry_measured_as_the_challenge_did(field):
     assert all(ENTRY_KEYS <= set(e) for e in doc["entries"]), "every entry carries the keys, failed ones too"
     ranked = [e for e in doc["entries"] if e["status"] == "ok"]
     assert len(ranked) == 3 and all(ENTRY_KEYS <= set(e) for e in ranked)
-    for name in ("rank_cold", "rank_warm", "rank_cold_2026", "rank_warm_2026"):
+    for name in ("rank_cold", "rank_warm"):
         assert sorted(e[name] for e in ranked) == [1, 2, 3]
+        assert sorted(e["years"]["2026"][name] for e in ranked) == [1, 2, 3]
     assert doc["baseline"] == "00_Tiny" and by_key["00_Tiny"]["score_cold"] == pytest.approx(math.exp(2))
-    assert by_key["00_Tiny"]["score_warm_2026"] == pytest.approx(7.389, abs=5e-4)
-    assert -1 <= doc["ranking"]["tau"] <= 1 and -1 <= doc["ranking"]["tau_2026"] <= 1
+    assert by_key["00_Tiny"]["years"]["2026"]["score_warm"] == pytest.approx(7.389, abs=5e-4)
+    assert -1 <= doc["ranking"]["tau"] <= 1 and -1 <= doc["ranking"]["years"]["2026"]["tau"] <= 1
     for entry in ranked:
         cold_pids, warm_pids = _pids(entry, "cold"), {r["pid"] for r in entry["warm"]}
         assert len(set(cold_pids)) == 2 and len(warm_pids) == 1 and not warm_pids & set(cold_pids)

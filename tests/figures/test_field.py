@@ -47,3 +47,23 @@ def test_an_entry_that_warms_up_while_it_loads_is_marked_in_every_figure():
         assert f"10_Fast {WARM_MARK}" in text and f"10_Fastlite {WARM_MARK}" not in text
         assert "forward passes while it loads" in text
         plt.close(fig)
+
+
+def test_the_panels_follow_the_years_ranked_and_read_older_documents():
+    import matplotlib.pyplot as plt
+
+    doc = fake_field_doc()
+    text = _texts(bump_chart(doc))
+    assert "2024 weights (0.7/0.15/0.15)" in text and "2026 weights (0.8/0.1/0.1)" in text
+    legacy = fake_field_doc()
+    for e in legacy["entries"]:
+        for name, value in e.pop("years")["2026"].items():
+            e[f"{name}_2026"] = value
+    legacy["ranking"]["tau_2026"] = legacy["ranking"].pop("years")["2026"]["tau"]
+    for name in ("year", "years"):
+        legacy.pop(name)
+    fig = bump_chart(legacy)
+    assert len(fig.axes) == 2 and _texts(fig).count("2026 weights") == 1
+    doc["year"] = "2026"
+    assert _texts(bump_chart(doc)).index("2026 weights") < _texts(bump_chart(doc)).index("2024 weights")
+    plt.close("all")

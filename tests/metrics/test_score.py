@@ -1,4 +1,4 @@
-"""slimrlfn.metrics.score: the NTIRE 2024 score formula."""
+"""slimrlfn.metrics.score: the NTIRE score formula, and a year's score from its record."""
 from __future__ import annotations
 
 import math
@@ -26,3 +26,17 @@ def test_a_runtime_past_the_range_of_exp_scores_inf_and_ranks_last():
     assert stalled == math.inf
     assert rank_order({"a": stalled, "b": 7.389, "c": 3.0}) == {"c": 1, "b": 2, "a": 3}
     assert kendall_tau([math.inf, 1.0, 2.0], [math.inf, 1.0, 2.0]) == 1.0
+
+
+def test_the_challenge_score_of_a_year_reads_its_record():
+    from slimrlfn.metrics.score import NTIRE_WEIGHTS, PSNR_GATES, challenge_score, sub_score
+    from slimrlfn.metrics.years import YEARS
+
+    assert NTIRE_WEIGHTS == YEARS["2024"].weights and PSNR_GATES == YEARS["2024"].gates
+    # the README's own example: SPAN at 7.74 ms, 9.83 G, 0.151 M scores 7.3891 under the 2026 rules
+    assert challenge_score(YEARS["2026"], 7.74, 9.83, 0.151) == pytest.approx(7.3891, abs=5e-5)
+    assert challenge_score(YEARS["2024"], 13.54, 19.67, 0.317) == pytest.approx(7.3891, abs=5e-5)
+    assert challenge_score(YEARS["2026"], 3.87, 9.83, 0.151) == pytest.approx(
+        0.8 * math.e + 0.1 * math.exp(2) + 0.1 * math.exp(2))
+    assert challenge_score(YEARS["2023"], 1.0, 1.0, 1.0) is None
+    assert sub_score(7.74, 7.74) == pytest.approx(math.exp(2)) and sub_score(1e6, 1.0) == math.inf
