@@ -93,27 +93,28 @@ class _Missing:
                            f"matches torch {torch.__version__}")
 
 
+def _stand_in(owner: Any, owner_name: str, name: str) -> Any:
+    """The stand-in class ``owner_name.name``, kept on ``owner`` (a dunder is no stand-in: AttributeError)."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    stand_in = _MissingMeta(name, (_Missing,), {"_what": f"{owner_name}.{name}"})
+    setattr(owner, name, stand_in)
+    return stand_in
+
+
 class _MissingMeta(type):
     """The class of the stand-in classes: an attribute of one is a stand-in too (timm reads
     ``InterpolationMode.NEAREST`` when it is imported), created on first use."""
 
     def __getattr__(cls, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        stand_in = _MissingMeta(name, (_Missing,), {"_what": f"{cls._what}.{name}"})
-        setattr(cls, name, stand_in)
-        return stand_in
+        return _stand_in(cls, cls._what, name)
 
 
 class _StandInModule(types.ModuleType):
     """A module whose every attribute is a :class:`_Missing` subclass named after it."""
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        stand_in = _MissingMeta(name, (_Missing,), {"_what": f"{self.__name__}.{name}"})
-        setattr(self, name, stand_in)
-        return stand_in
+        return _stand_in(self, self.__name__, name)
 
 
 class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

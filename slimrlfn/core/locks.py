@@ -29,7 +29,8 @@ def _timed_out(path: Path, timeout_s: float) -> UserError:
 
 
 @contextlib.contextmanager
-def _folder_lock(folder: Path, path: Path, timeout_s: float, poll_s: float) -> Iterator[None]:
+def _folder_lock(folder: Path, timeout_s: float, poll_s: float, refusal: UserError) -> Iterator[None]:
+    """``flock`` on ``folder`` for the body, tried every ``poll_s`` for ``timeout_s`` (0: once); ``refusal`` then."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         deadline = time.monotonic() + timeout_s
@@ -38,8 +39,8 @@ def _folder_lock(folder: Path, path: Path, timeout_s: float, poll_s: float) -> I
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise _timed_out(path, timeout_s) from None
+                if time.monotonic() >= deadline:
+                    raise refusal from None
                 time.sleep(poll_s)
         try:
             yield
@@ -55,7 +56,7 @@ def locked(path: PathLike, timeout_s: float = 600.0, poll_s: float = 0.01) -> It
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fcntl is not None:
-        with _folder_lock(path.parent, path, timeout_s, poll_s):
+        with _folder_lock(path.parent, timeout_s, poll_s, _timed_out(path, timeout_s)):
             yield
         return
     from filelock import FileLock, Timeout  # the fallback where flock is missing
@@ -105,15 +106,5 @@ def _output_lock(folder: Path, flag: str) -> Iterator[None]:
         finally:
             lock.release()
         return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise busy from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with _folder_lock(folder, 0.0, 0.0, busy):
+        yield
