@@ -207,6 +207,13 @@ def run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out_dir: PathLike, se
     every save. A folder that already holds the same finished run is returned as it is.
     """
     out = check_output_dir(out_dir, "--out")
+    with output_lock(out, "--out"):  # a second run into the same folder is refused at once
+        return _run_qat(model, hr_dirs, out, settings, calibration, source, data_range, progress, on_save)
+
+
+def _run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out: Path, settings: QatSettings,
+             calibration: Optional[PathLike], source: str, data_range: float, progress: bool,
+             on_save: Optional[Callable[[int], None]]) -> Dict[str, Any]:
     model = copy.deepcopy(model).cpu().float().eval()
     digest = weights_digest(model)
     record = qat_record(out)

@@ -102,3 +102,14 @@ def test_eval_runs_the_qat_ir_of_a_checkpoint_behind_the_gate(finished, tmp_path
     assert entry["backend_info"]["backend"] == "openvino_int8"
     assert main(args + ["--save_dir", str(tmp_path / "b"), "--int8_max_drop", "-1"]) == 2
     assert "--int8_max_drop" in capsys.readouterr().err
+
+
+def test_a_second_qat_run_into_the_same_output_is_refused_at_once(tmp_path):
+    from slimrlfn.core.errors import UserError
+    from slimrlfn.core.locks import output_lock
+    from slimrlfn.quantize.qat import run_qat
+    from tests.helpers import tiny_slimrlfn
+
+    with output_lock(tmp_path / "q", "--out"):
+        with pytest.raises(UserError, match="--out .*q: another run is writing there right now"):
+            run_qat(tiny_slimrlfn(), [tmp_path], tmp_path / "q", data_range=255.0)

@@ -185,3 +185,12 @@ def test_two_gloo_processes_keep_identical_replicas(hr_dir, tmp_path):
     ddp, single = train_state(tmp_path / "ddp")["model"], train_state(tmp_path / "single")["model"]
     assert ddp.keys() == single.keys()
     assert all(torch.allclose(v, single[k], rtol=1e-4, atol=1e-6) for k, v in ddp.items())
+
+
+def test_a_second_training_run_into_the_same_output_is_refused_at_once(hr_dir, tmp_path):
+    from slimrlfn.core.locks import output_lock
+
+    with output_lock(tmp_path / "run", "--out_dir"):
+        with pytest.raises(UserError, match="--out_dir .*run: another run is writing there right now"):
+            train(tiny(hr_dir, tmp_path / "run"))
+        assert not any((tmp_path / "run").iterdir()), "the refused run wrote nothing"
