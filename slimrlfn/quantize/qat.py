@@ -23,7 +23,8 @@ The run folder (``--out``):
   ``--backend openvino_int8 --int8_model DIR`` reads.
 
 NNCF compiles a small C++ extension on first use (30-60 s on this CPU, kept in ``~/.cache/torch_extensions``); its
-load timeout is raised to 600 s here unless ``NNCF_EXTENSION_LOAD_TIMEOUT`` is set. One iteration of SlimRLFN at
+load timeout is raised to 600 s here unless ``NNCF_EXTENSION_LOAD_TIMEOUT`` is set, and a build lock left by a killed
+process is removed first (:func:`clear_stale_extension_locks`). One iteration of SlimRLFN at
 batch 16 of 48x48 takes about 1 s on 2 threads of this CPU.
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ import io
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -104,8 +106,54 @@ class QatSettings:
         return identity
 
 
+#: A build lock of NNCF's C++ extension older than this is a leftover of a killed process, never a build in progress
+#: (the build takes 30-60 s here): PyTorch's build waits for it to go, for ever, so NNCF times out after 600 s.
+STALE_LOCK_SECONDS = 20 * 60
+
+
+def extension_roots() -> List[Path]:
+    """The folders PyTorch builds C++ extensions under (``TORCH_EXTENSIONS_DIR``, else its per-user cache)."""
+    root = os.environ.get("TORCH_EXTENSIONS_DIR")
+    if root:
+        return [Path(root)]
+    from torch.utils.cpp_extension import get_default_build_root
+
+    return sorted(Path(get_default_build_root()).glob("py*"))
+
+
+def clear_stale_extension_locks(roots: Optional[Sequence[Path]] = None, now: Optional[float] = None,
+                                stale_after: float = STALE_LOCK_SECONDS, say: Callable[[str], None] = print
+                                ) -> List[Path]:
+    """Remove the build locks of NNCF's extensions under ``roots`` older than ``stale_after`` seconds, saying so in
+    one line each (what NNCF's own timeout message tells the user to do by hand); the removed paths.
+
+    A process killed while PyTorch checked or built the extension leaves ``lock`` behind, and every later QAT run
+    then hangs for NNCF's whole load timeout. A younger lock is left alone: it may be a build in progress."""
+    now = time.time() if now is None else now
+    removed = []
+    for root in extension_roots() if roots is None else roots:
+        for lock in sorted(Path(root).glob("nncf/*/*/lock")):
+            try:
+                age = now - lock.stat().st_mtime
+            except OSError:
+                continue
+            if age < stale_after:
+                continue
+            try:
+                lock.unlink()
+            except OSError as error:
+                say(f"{lock}: a stale build lock of NNCF's extension ({age / 60:.0f} min old) that could not be "
+                    f"removed ({error.strerror}); remove it by hand, or QAT waits for it")
+                continue
+            say(f"{lock}: removed a stale build lock of NNCF's extension ({age / 60:.0f} min old, left by a killed "
+                f"process)")
+            removed.append(lock)
+    return removed
+
+
 def _nncf() -> Any:
     os.environ.setdefault("NNCF_EXTENSION_LOAD_TIMEOUT", "600")
+    clear_stale_extension_locks(say=lambda line: print(line, file=sys.stderr))
     nncf = require_module("nncf", _WHAT)
     nncf.set_log_level(logging.ERROR)
     return nncf
