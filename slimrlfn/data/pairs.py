@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, List, Tuple
 
 import numpy as np
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike

@@ -32,7 +32,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.core.errors import UserError

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, Mapping, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.contract import WORKBOOK_RANGE
 from slimrlfn.core.errors import UserError

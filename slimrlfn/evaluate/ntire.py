@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.arch.spec import ModelSpec
@@ -102,11 +102,12 @@ def evaluate_split(
     *,
     data_range: float,
     min_size: int = MIN_INPUT_SIZE,
+    label: str = "",
 ) -> Dict[str, Any]:
     """Run one split; returns the official ``{mode}_*`` keys plus ``{mode}_names`` and Y-channel lists.
 
     ``model`` takes and gives values in [0, ``data_range``] (converted as ``test_demo.py`` does);
-    ``min_size`` is the smallest LR side it takes (default: RLFN's 15).
+    ``min_size`` is the smallest LR side it takes (default: RLFN's 15); ``label`` names the model on the progress bar.
 
     Raises UserError naming the file for an LR smaller than the model takes, an output with NaN or inf
     values (the first image that gave them), or an HR whose size does not match the SR output.
@@ -117,7 +118,7 @@ def evaluate_split(
         results[f"{mode}_ssim"] = []
         results[f"{mode}_ssim_y"] = []
     timer = make_timer(device)  # CUDA events on a GPU, perf_counter on a CPU; the device synchronised around it
-    bar = tqdm(pairs, desc=f"eval {mode}", unit="img", disable=not progress)
+    bar = tqdm(pairs, desc=f"eval {label + ' ' if label else ''}{mode}", unit="img", disable=not progress)
     # An SR image is encoded and written on a second thread while the HR is read and the PSNR computed, and always
     # finished before the next timed forward starts: nothing of the workbook's own runs inside a timed region.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slimrlfn-write") as writer:
@@ -235,7 +236,7 @@ def evaluate(
                 staged[split] = stage
             entry.update(evaluate_split(runner, pairs[split], torch_device, split,
                                         stage if save_images else None, tile, with_ssim, spec.scale, progress,
-                                        data_range=spec.data_range, min_size=spec.min_size))
+                                        data_range=spec.data_range, min_size=spec.min_size, label=spec.result_name))
             memory = peak_memory_mib(torch_device)
             entry[f"{split}_memory"] = memory["memory_mib"]
             entry["memory_kind"] = memory["memory_kind"]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.ref import ModelRef
 from slimrlfn.core.devices import resolve_device

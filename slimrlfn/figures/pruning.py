@@ -5,7 +5,7 @@ Every function takes step records (the dicts of ``records.jsonl``, see
 (:func:`slimrlfn.prune.measure.reference_records`, e.g. the official SlimRLFN and SlimRLFN-prune,
 marked on every plot), an ``out_dir`` and a ``stem``, draws on a fresh Figure and saves PNG + PDF
 with :func:`slimrlfn.figures.style.save_figure`. Figures that show latency name the device.
-:func:`step_browser` is the interactive ipywidgets view of the same records for JupyterLab.
+:class:`slimrlfn.prune.explorer.TradeoffExplorer` is the interactive view of the same records for JupyterLab.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from slimrlfn.core.files import PathLike
 from slimrlfn.figures.style import SERIES_COLOURS, save_figure
 from slimrlfn.metrics.score import SCORE_YEAR
 
-__all__ = ["ntire_score_figure", "step_browser", "step_table", "trajectory_figure", "width_heatmap_figure"]
+__all__ = ["ntire_score_figure", "step_table", "trajectory_figure", "width_heatmap_figure"]
 
 Records = Sequence[Mapping[str, Any]]
 _REF_MARKERS = ("*", "P", "X", "D")
@@ -121,14 +121,16 @@ def width_heatmap_figure(
     """Per-unit widths (rows: ``b1.c1_r`` .. ``features``) across steps (columns), one panel per run.
 
     ``references`` (rows with ``widths``, e.g. the official SlimRLFN-prune) get a last panel, one
-    column each. ``units`` picks the rows (default: every unit whose width changes in some run or
+    column each; a reference of another architecture (RLFN beside a SlimRLFN run: other units) is left out. ``units`` picks the rows (default: every unit whose width changes in some run or
     differs in a reference, else all inner ones).
     """
     _check(runs)
     all_units = list(runs[next(iter(runs))][0]["widths"])
     columns = {name: [(str(r["step"]), r["widths"]) for r in records] for name, records in runs.items()}
-    if references:
-        columns["official"] = [(label, row["widths"]) for label, row in references.items()]
+    same = [(label, row["widths"]) for label, row in (references or {}).items()
+            if set(all_units) <= set(row.get("widths") or {})]
+    if same:
+        columns["official"] = same
     if units is None:
         units = [u for u in all_units if len({w[u] for cols in columns.values() for _, w in cols}) > 1]
         units = units or [u for u in all_units if u.endswith(("c1_r", "c2_r"))]
@@ -194,51 +196,3 @@ def step_table(records: Records, step: int) -> List[Dict[str, Any]]:
     first, current = records[0], records[step]
     return [{"unit": u, "start": first["widths"][u], "now": current["widths"][u],
              "removed": first["widths"][u] - current["widths"][u]} for u in first["widths"]]
-
-
-def _interval_text(ci: Optional[Sequence[float]]) -> str:
-    return f" [95% {ci[0]:.3f}-{ci[1]:.3f}]" if ci else ""
-
-
-def _ratio_text(r: Mapping[str, Any]) -> str:
-    if not r.get("latency_ratio_ci"):
-        return ""
-    return f", ratio {r['latency_ratio']:.3f}{_interval_text(r['latency_ratio_ci'])} over {r['latency_pairs']} pairs"
-
-
-def _step_text(records: Records, step: int) -> str:
-    r = records[step]
-    removed = ", ".join(f"{u} -{c}" for u, c in r["removed"].items()) or "(starting model)"
-    changed = [row for row in step_table(records, step) if row["removed"]]
-    widths = ", ".join(f"{row['unit']} {row['start']}->{row['now']}" for row in changed) or "unchanged"
-    return (f"step {r['step']}: removed {removed}\n"
-            f"  PSNR {r['psnr_before']:.3f} dB after surgery -> {r['psnr_after']:.3f} dB after "
-            f"{r['finetune']['iterations']} fine-tuning iterations\n"
-            f"  {r['params_m']:.4f} M params, {r['flops_g']:.3f} G FLOPs, latency {r['latency_ms']:.1f} ms "
-            f"(RLFN {r['rlfn_latency_ms']:.1f} ms){_ratio_text(r)}, NTIRE score {r['ntire_score']:.3f}"
-            f"{_interval_text(r.get('ntire_score_ci'))}\n"
-            f"  widths against step 0: {widths}")
-
-
-def step_browser(runs: Mapping[str, Records]):
-    """An ipywidgets view: pick a run and a step, read what was removed and what it cost.
-
-    Returns the widget (display it in JupyterLab); headless kernels (papermill) simply store it.
-    """
-    import ipywidgets as widgets
-
-    _check(runs)
-    names = list(runs)
-    run = widgets.Dropdown(options=names, value=names[0], description="run")
-    step = widgets.IntSlider(value=len(runs[names[0]]) - 1, min=0, max=len(runs[names[0]]) - 1,
-                             description="step", continuous_update=False)
-    text = widgets.HTML()
-
-    def show(*_args: Any) -> None:
-        step.max = len(runs[run.value]) - 1
-        text.value = "<pre>" + _step_text(runs[run.value], min(step.value, step.max)) + "</pre>"
-
-    run.observe(show, names="value")
-    step.observe(show, names="value")
-    show()
-    return widgets.VBox([widgets.HBox([run, step]), text])

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.core.errors import UserError

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.ref import load_model
 from slimrlfn.arch.spec import ModelSpec

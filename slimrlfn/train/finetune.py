@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
+from slimrlfn.core.progress import tqdm
 
 from slimrlfn.train.loop import TrainStep
 from slimrlfn.train.losses import SRLoss

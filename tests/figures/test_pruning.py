@@ -6,7 +6,6 @@ import pytest
 
 from slimrlfn.figures.pruning import (
     ntire_score_figure,
-    step_browser,
     step_table,
     trajectory_figure,
     width_heatmap_figure,
@@ -38,16 +37,8 @@ def test_figures_are_saved_as_png_and_pdf(tmp_path, draw, stem):
     assert float(mpimg.imread(paths[0])[..., :3].std()) > 0.01
 
 
-def test_step_table_and_browser():
+def test_step_table():
     assert step_table(RUNS["taylor"], 1)[0] == {"unit": "b1.c1_r", "start": 30, "now": 27, "removed": 3}
-    widget = step_browser(RUNS)
-    text = widget.children[1].value
-    assert "step 1" in text and "b1.c1_r 30->28" in text
-    run, step = widget.children[0].children
-    run.value = "taylor"
-    assert "b1.c1_r 30->27" in widget.children[1].value
-    step.value = 0
-    assert "(starting model)" in widget.children[1].value
 
 
 def test_figures_need_records(tmp_path):

@@ -24,3 +24,27 @@ def test_03_evaluation(workbook_01_to_04):
     for stem in ("03_psnr_per_image", "03_sr_crops"):
         assert_figure(dirs["figures"] / f"{stem}.png")
         assert str(dirs["figures"] / f"{stem}.png") in summary["figures"]
+
+
+@pytest.mark.notebook
+def test_03_runs_first_from_a_fresh_clone(zoo_env, tmp_path):
+    """Opened alone, before any other notebook: it makes the embedded sample itself; a data_dir that is not there
+    fails in one line naming the parameter, with no traceback through the package."""
+    import papermill
+
+    from tests.notebooks.harness import run_notebook
+
+    data = tmp_path / "data" / "sample"
+    dirs = run_notebook("03_evaluation.ipynb", tmp_path, data_dir=data, models=["slimrlfn"])
+    assert (data / "DIV2K_LSDIR_valid_HR").is_dir()
+    assert set(read_json(dirs["results"] / "03_evaluation.json")["psnr"]) == {"SlimRLFN"}
+    with pytest.raises(papermill.PapermillExecutionError):  # the cell fails: papermill stops
+        (tmp_path / "bad").mkdir()
+        run_notebook("03_evaluation.ipynb", tmp_path / "bad", data_dir=tmp_path / "nowhere", models=["slimrlfn"])
+    import nbformat
+
+    executed = nbformat.read(tmp_path / "bad" / "03_evaluation.ipynb", as_version=4)
+    shown = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                    if o.get("name") == "stderr")
+    assert f"UserError: data_dir = '{tmp_path / 'nowhere'}': no such folder; set data_dir" in shown, shown
+    assert "Traceback" not in shown and "slimrlfn/" not in shown and "--val_dir" not in shown

@@ -7,7 +7,8 @@ import torch
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import build_model
 from slimrlfn.metrics.stats import paired_ratio
-from slimrlfn.prune.explore import explore, latency_change, records_table, speed_verdict
+from slimrlfn.prune.explore import (compact_table, explore, latency_change, records_table, speed_verdict,
+                                    timing_note)
 
 TINY_SLIM = {"arch": "slimrlfn", "feature_channels": 8, "num_blocks": 2, "prune_channels": [6, 7, 8, 5],
              "esa_channels": 4}
@@ -61,6 +62,29 @@ def test_step_0_is_timed_once_and_every_criterion_shows_it(tiny_pairs, tmp_path)
     assert rows[0]["latency vs step before"] is None
     assert rows[1]["latency vs step before"] in ("within noise", "faster", "slower")
     assert isinstance(speed_verdict(runs), str)
+    assert [list(r)[:3] for r in compact_table(runs)][0] == ["criterion", "step", "PSNR [dB]"]
+    assert len(compact_table(runs)[0]) == 8 and timing_note(runs) is None
+    assert sorted(p.name.split("-")[0] for p in runs.folders.values()) == ["l1", "random"]
+
+    # Another timing setting (threads, time cap) is another run: every step timed afresh, none read back.
+    threads = torch.get_num_threads()
+    settings = dict(model=str(start), val_dir=str(tiny_pairs), hr_dirs=[str(tiny_pairs / "DIV2K_LSDIR_valid_HR")],
+                    channels_per_step=1, max_steps=1, finetune_iterations=1, batch_size=2, lr_patch=16,
+                    latency_size=16, latency_runs=2, device="cpu", progress=False)
+    try:
+        torch.set_num_threads(1 if threads > 1 else 2)
+        again = explore(["l1"], tmp_path / "prune", latency_seconds=0.2, **settings)
+    finally:
+        torch.set_num_threads(threads)
+    assert again.folders["l1"] != runs.folders["l1"]
+    assert again["l1"][0]["latency"]["threads"] != runs["l1"][0]["latency"]["threads"]
+    capped = explore(["l1"], tmp_path / "prune", latency_seconds=0.3, **settings)
+    assert capped.folders["l1"] not in (runs.folders["l1"], again.folders["l1"])
+    same = explore(["l1"], tmp_path / "prune", latency_seconds=0.2, **settings)
+    assert same.folders["l1"] == runs.folders["l1"] and same["l1"] == runs["l1"]  # unchanged: read back
+    # a table mixing them says so
+    note = timing_note({"old": runs["l1"], "new": again["l1"]})
+    assert note and note.startswith("latencies measured 2 different ways")
 
 
 @pytest.mark.parametrize("value", [0, -1.0])
