@@ -45,8 +45,9 @@ def notebook_data(data_dir: PathLike, parameter: str = "data_dir", progress: boo
     path = Path(data_dir)
     if path.is_dir():
         if not (path / "DIV2K_LSDIR_valid_HR").is_dir():
-            raise UserError(f"{parameter} = {str(data_dir)!r}: no DIV2K_LSDIR_valid_HR/ in it; expected an NTIRE-layout "
-                            f"folder (DIV2K_LSDIR_valid_HR/ and _LR/), or '../data/sample' for the embedded sample")
+            raise UserError(f"{parameter} = {str(data_dir)!r}: no DIV2K_LSDIR_valid_HR/ in it; expected an "
+                            f"NTIRE-layout folder (DIV2K_LSDIR_valid_HR/ and _LR/), or '../data/sample' for the "
+                            f"embedded sample")
         return path
     if path.resolve().parts[-2:] != SAMPLE_FOLDER.parts:
         raise UserError(f"{parameter} = {str(data_dir)!r}: no such folder; set {parameter} to an NTIRE-layout folder, "

@@ -79,14 +79,18 @@ def output_lock(folder: PathLike, flag: str) -> Iterator[None]:
     writer's files remaining with timings taken beside its twin. POSIX ``flock`` on the folder (dropped by the kernel
     when a holder dies); ``filelock`` on ``.slimrlfn-run.lock`` beside it elsewhere."""
     folder = Path(folder)
-    created = not folder.exists()
+    created = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first: the folders made here
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with _output_lock(folder, flag):
             yield
     finally:
-        if created and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()  # a run refused before it wrote anything leaves no empty folder behind
+        for made in created:  # a run refused before it wrote anything leaves no empty folder behind, parents neither
+            try:
+                if made.is_dir() and not any(made.iterdir()):
+                    made.rmdir()
+            except OSError:
+                break
 
 
 @contextlib.contextmanager

@@ -3,7 +3,7 @@
 Modules: :mod:`~slimrlfn.figures.style` (the one :func:`save_figure`, colours),
 :mod:`~slimrlfn.figures.architecture` (widths, counts), :mod:`~slimrlfn.figures.crops` (zoomed SR crops),
 :mod:`~slimrlfn.figures.quality` (PSNR per image), :mod:`~slimrlfn.figures.pruning` (the pruning
-explorer and its step browser), :mod:`~slimrlfn.figures.timing` (the warm-up study),
+explorer; its interactive view is slimrlfn.prune.explorer), :mod:`~slimrlfn.figures.timing` (the warm-up study),
 :mod:`~slimrlfn.figures.backends` (the inference paths). Every figure is PNG + PDF with the same stem;
 a figure that shows a timing names the device.
 """

@@ -160,7 +160,8 @@ def compact_table(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> List[Dict[
                 "PSNR [dB]": None if record.get("psnr_after") is None else round(float(record["psnr_after"]), 2),
                 "params [M]": None if record.get("params_m") is None else round(float(record["params_m"]), 4),
                 "FLOPs [G]": None if record.get("flops_g") is None else round(float(record["flops_g"]), 2),
-                "latency / RLFN (95% CI)": _with_interval(record.get("latency_ratio"), record.get("latency_ratio_ci"), 2),
+                "latency / RLFN (95% CI)": _with_interval(record.get("latency_ratio"), record.get("latency_ratio_ci"),
+                                                          2),
                 "NTIRE score (95% CI)": _with_interval(record.get("ntire_score"), record.get("ntire_score_ci"), 2),
                 "vs step before": latency_change(records[index - 1] if index else None, record) or "",
             })

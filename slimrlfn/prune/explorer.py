@@ -84,7 +84,8 @@ def runs_from_folders(folders: Mapping[str, PathLike]) -> Dict[str, List[Dict[st
     for name, folder in folders.items():
         records = load_records(folder)
         if not records:
-            raise UserError(f"{folder}: no finished pruning step (records.jsonl); expected a `slimrlfn prune` run folder")
+            raise UserError(f"{folder}: no finished pruning step (records.jsonl); expected a `slimrlfn prune` run "
+                            f"folder")
         runs[name] = records
     return runs
 
@@ -118,8 +119,11 @@ def pareto_front(candidates: Sequence[Point], x: str, y: str) -> List[Point]:
     return sorted(front, key=lambda p: (p.value(x), p.value(y)))
 
 
+_HEAD = "text-align:left;padding-right:1em;white-space:nowrap;vertical-align:top"
+
+
 def _interval_text(values: Optional[Tuple[float, float]], digits: int) -> str:
-    return "" if not values else f" (95% CI {values[0]:.{digits}f}-{values[1]:.{digits}f})"
+    return "" if not values else f" [{values[0]:.{digits}f}, {values[1]:.{digits}f}]"
 
 
 def _number(value: Any, digits: int, unit: str = "") -> str:
@@ -142,9 +146,9 @@ def _rows(point: Point, start_widths: Mapping[str, int]) -> List[Tuple[str, str]
         changed = [f"{u} {start_widths[u]}&rarr;{w}" for u, w in widths.items()
                    if u in start_widths and start_widths[u] != w]
         rows.append(("widths against step 0", ", ".join(changed) or "unchanged"))
-        rows.append(("PSNR [dB]", f"{_number(r.get('psnr_before'), 3)} after the surgery &rarr; "
-                                  f"{_number(r.get('psnr_after'), 3)} after "
-                                  f"{(r.get('finetune') or {}).get('iterations', 0)} fine-tuning iterations"))
+        rows.append(("PSNR [dB]", f"{_number(r.get('psnr_after'), 3)} ({_number(r.get('psnr_before'), 3)} after the "
+                                  f"surgery, then {(r.get('finetune') or {}).get('iterations', 0)} fine-tuning "
+                                  f"iterations)"))
     else:
         rows.append(("PSNR [dB]", _number(r.get("psnr"), 3)))
     rows.append(("params [M]", _number(r.get("params_m"), 4)))
@@ -154,22 +158,26 @@ def _rows(point: Point, start_widths: Mapping[str, int]) -> List[Tuple[str, str]
     rows.append(("latency [ms]", _number(latency, 1) + _interval_text(r.get("latency_ci_ms"), 1)
                  + (f", {pairs} pairs" if pairs else "")))
     rows.append(("latency / RLFN", _number(r.get("latency_ratio"), 3) + _interval_text(r.get("latency_ratio_ci"), 3)))
-    weights = YEARS[SCORE_YEAR].weights or ()
-    rows.append((f"NTIRE {SCORE_YEAR} score", _number(r.get("ntire_score"), 3)
-                 + _interval_text(r.get("ntire_score_ci"), 3)
-                 + f" (weights {', '.join(f'{w:g}' for w in weights)}; RLFN e&sup2; = 7.389)"))
-    rows.append(("checkpoint", html.escape(str(point.checkpoint)) if point.checkpoint else
-                 ("an official model (zoo)" if point.is_reference else "not kept")))
+    weights = "/".join(f"{w:g}" for w in YEARS[SCORE_YEAR].weights or ())
+    rows.append((f"NTIRE {SCORE_YEAR} score", f"<span title='weights {weights} (runtime/FLOPs/params); RLFN scores "
+                 f"e&sup2; = 7.389'>{_number(r.get('ntire_score'), 3)}{_interval_text(r.get('ntire_score_ci'), 3)}"
+                 f"</span>"))
+    if point.checkpoint:
+        short = "/".join(point.checkpoint.parts[-3:])  # run folder / step / file; the whole path on hover
+        rows.append(("checkpoint", f"<span title='{html.escape(str(point.checkpoint))}'>.../{html.escape(short)}"
+                                   f"</span>"))
+    else:
+        rows.append(("checkpoint", "an official model (zoo)" if point.is_reference else "not kept"))
     return rows
 
 
 def details_html(point: Point, runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
     """A two-column HTML table of what ``point`` is: what its step removed and its widths against the start, PSNR,
-    params, FLOPs, latency and ratio with their intervals and pairs, the score under :data:`SCORE_YEAR`'s weights,
-    the checkpoint's path."""
-    body = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td>"
-                   f"</tr>" for k, v in _rows(point, _start_widths(runs, point)))
-    return f"<table class='slimrlfn-details'>{body}</table>"
+    params, FLOPs, latency and ratio with their 95 % intervals [low, high] and pairs, the score under
+    :data:`SCORE_YEAR`'s weights (on hover), the checkpoint's path (the whole path on hover)."""
+    body = "".join(f"<tr><th style='{_HEAD}'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+                   for k, v in _rows(point, _start_widths(runs, point)))
+    return f"<table class='slimrlfn-details' style='font-size:90%'>{body}</table>"
 
 
 def compare_html(first: Point, second: Point, runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
@@ -177,10 +185,13 @@ def compare_html(first: Point, second: Point, runs: Mapping[str, Sequence[Mappin
     a, b = _rows(first, _start_widths(runs, first)), _rows(second, _start_widths(runs, second))
     by_name = dict(b)
     names = [k for k, _ in a] + [k for k, _ in b if k not in dict(a)]
-    cells = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th>"
-                    f"<td style='text-align:left;padding-right:1em'>{dict(a).get(k, '')}</td>"
-                    f"<td style='text-align:left'>{by_name.get(k, '')}</td></tr>" for k in names)
-    return f"<table class='slimrlfn-compare'>{cells}</table>"
+    cells = "".join(f"<tr><th style='{_HEAD}'>{k}</th>"
+                    f"<td style='text-align:left;padding-right:1.5em;vertical-align:top'>{dict(a).get(k, '')}</td>"
+                    f"<td style='text-align:left;vertical-align:top'>{by_name.get(k, '')}</td></tr>"
+                    for k in names if k != "model")
+    head = (f"<tr><th></th><th style='text-align:left'>{html.escape(first.label)}</th>"
+            f"<th style='text-align:left'>{html.escape(second.label)}</th></tr>")
+    return f"<table class='slimrlfn-compare' style='font-size:90%'>{head}{cells}</table>"
 
 
 def export_step(point: Point, dest: PathLike, overwrite: bool = False) -> Tuple[Path, str]:
@@ -222,11 +233,16 @@ class TradeoffExplorer:
     run of any model), ``references`` the official models measured beside them. :meth:`select` is what a click
     does, :meth:`export` what the export button does; both work without a browser too."""
 
-    def __init__(self, runs: Mapping[str, Sequence[Mapping[str, Any]]],
-                 folders: Optional[Mapping[str, PathLike]] = None,
-                 references: Optional[Mapping[str, Mapping[str, Any]]] = None,
-                 x: str = "latency_ratio", y: str = "psnr", eval_hint: str = "",
-                 on_export: Optional[Callable[[Path, str], None]] = None) -> None:
+    def __init__(
+        self,
+        runs: Mapping[str, Sequence[Mapping[str, Any]]],
+        folders: Optional[Mapping[str, PathLike]] = None,
+        references: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        x: str = "latency_ratio",
+        y: str = "psnr",
+        eval_hint: str = "",
+        on_export: Optional[Callable[[Path, str], None]] = None,
+    ) -> None:
         import ipywidgets as widgets
 
         from slimrlfn.core.optional import require_module
@@ -240,6 +256,7 @@ class TradeoffExplorer:
         self.runs = {k: list(v) for k, v in runs.items()}
         self.points = points(self.runs, folders, references)
         self.selected: List[int] = []
+        self._suggested = ""
         self.eval_hint = eval_hint
         self.on_export = on_export
         options = [(label, key) for key, (label, *_rest) in AXES.items()]
@@ -248,10 +265,11 @@ class TradeoffExplorer:
         self.details = widgets.HTML("<i>click a point to see its step</i>")
         self.compare = widgets.HTML("<i>click a second point to compare the two</i>")
         self.path = widgets.Text(value="", placeholder="pruned_step.pth", description="export to",
-                                 layout=widgets.Layout(width="360px"))
-        self.export_button = widgets.Button(description="export selected", icon="download")
+                                 layout=widgets.Layout(width="310px"))
+        self.export_button = widgets.Button(description="export selected", icon="download",
+                                            layout=widgets.Layout(width="170px"))
         self.message = widgets.HTML()
-        self.figure = go.FigureWidget(layout=dict(width=640, height=460, margin=dict(l=60, r=10, t=30, b=50),
+        self.figure = go.FigureWidget(layout=dict(width=600, height=460, margin=dict(l=60, r=10, t=30, b=50),
                                                   template="simple_white", clickmode="event",
                                                   legend=dict(orientation="h", y=-0.18)))
         self._traces: List[Tuple[Any, List[int]]] = []
@@ -259,10 +277,11 @@ class TradeoffExplorer:
         self.x_menu.observe(lambda _change: self._draw(), names="value")
         self.y_menu.observe(lambda _change: self._draw(), names="value")
         self.export_button.on_click(lambda _button: self._export_clicked())
-        side = widgets.VBox([widgets.HTML("<b>selected</b>"), self.details, widgets.HTML("<b>last two, side by "
-                             "side</b>"), self.compare, widgets.HBox([self.path, self.export_button]), self.message],
-                            layout=widgets.Layout(width="560px"))
-        self.widget = widgets.VBox([widgets.HBox([self.x_menu, self.y_menu]), widgets.HBox([self.figure, side])])
+        side = widgets.VBox([widgets.HTML("<b>selected</b>"), self.details, widgets.HBox([self.path,
+                             self.export_button]), self.message], layout=widgets.Layout(width="520px"))
+        below = widgets.VBox([widgets.HTML("<b>the last two clicked, side by side</b>"), self.compare])
+        self.widget = widgets.VBox([widgets.HBox([self.x_menu, self.y_menu]), widgets.HBox([self.figure, side]),
+                                    below])
         self.widget.add_class("slimrlfn-explorer")
 
     # the chart --------------------------------------------------------------------------------------------
@@ -352,8 +371,9 @@ class TradeoffExplorer:
             first, second = (self.points[i] for i in self.selected)
             self.compare.value = compare_html(first, second, self.runs)
         self._mark_selected()
-        if point.checkpoint is not None and not self.path.value:
-            self.path.value = f"{(point.criterion or 'model')}_step{point.step:02d}.pth"
+        if point.checkpoint is not None and self.path.value in ("", self._suggested):  # never over what was typed
+            self._suggested = f"{(point.criterion or 'model')}_step{point.step:02d}.pth"
+            self.path.value = self._suggested
         return point
 
     def export(self, dest: PathLike, overwrite: bool = False) -> Tuple[Path, str]:
@@ -372,6 +392,6 @@ class TradeoffExplorer:
         except UserError as exc:
             self.message.value = f"<span style='color:#B00020'>{html.escape(str(exc))}</span>"
             return
-        self.message.value = (f"wrote <code class='slimrlfn-exported'>{html.escape(str(path.resolve()))}</code> "
-                              f"(+ .json); evaluate it with<br><code class='slimrlfn-command'>"
-                              f"{html.escape(command)}</code>")
+        self.message.value = (f"<div style='font-size:90%;word-break:break-all'>wrote <code class='slimrlfn-exported'>"
+                              f"{html.escape(str(path.resolve()))}</code> (+ .json); evaluate it with<br>"
+                              f"<code class='slimrlfn-command'>{html.escape(command)}</code></div>")

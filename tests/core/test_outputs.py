@@ -75,6 +75,13 @@ def test_a_second_run_into_the_same_output_is_refused_at_once_and_a_refused_firs
     with pytest.raises(UserError, match="refused by the run"), output_lock(tmp_path / "new", "--out_dir"):
         raise UserError("refused by the run")
     assert not (tmp_path / "new").exists()
+    with pytest.raises(UserError), output_lock(tmp_path / "a" / "b" / "c", "--out_dir"):  # its new parents too
+        raise UserError("refused by the run")
+    assert not (tmp_path / "a").exists()
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(UserError), output_lock(tmp_path / "kept" / "c", "--out_dir"):
+        raise UserError("refused by the run")
+    assert (tmp_path / "kept").is_dir() and not (tmp_path / "kept" / "c").exists()
 
 
 def test_a_pruning_run_into_a_folder_another_run_holds_is_refused(tmp_path, monkeypatch):

@@ -60,8 +60,8 @@ def test_details_and_the_side_by_side_view(run_folder):
     runs = runs_from_folders({"l1": run_folder})
     found = points(runs, {"l1": run_folder}, REFERENCE)
     text = details_html(found[2], runs)
-    for part in ("b1.c1_r -4", "b1.c1_r 8&rarr;4", "29.000 after 8 fine-tuning", "0.850 (95% CI 0.800-0.900)",
-                 "7 pairs", "NTIRE 2024 score", str(found[2].checkpoint)):
+    for part in ("b1.c1_r -4", "b1.c1_r 8&rarr;4", "29.000 (28.800 after the surgery, then 8 fine-tuning",
+                 "0.850 [0.800, 0.900]", "7 pairs", "NTIRE 2024 score", "run/step_02/model.pth"):
         assert part in text, part
     both = compare_html(found[1], found[3], runs)
     assert "l1 step 1" in both and "SlimRLFN" in both and "an official model" in both
@@ -85,6 +85,12 @@ def test_a_click_selects_compares_and_the_export_writes_a_model_that_loads(run_f
     with pytest.raises(UserError, match="no checkpoint to export"):
         explorer.export(tmp_path / "x.pth")
     explorer.select(2)
+    assert explorer.path.value == "l1_step02.pth"  # suggested for the selected step
+    explorer.select(1)
+    assert explorer.path.value == "l1_step01.pth"
+    explorer.path.value = "mine.pth"
+    explorer.select(2)
+    assert explorer.path.value == "mine.pth"  # what the user typed stays
     path, command = explorer.export(tmp_path / "picked.pth")
     assert command == f"slimrlfn eval --checkpoint {path} --data_dir d"
     assert path.read_bytes() == (run_folder / "step_02" / "model.pth").read_bytes()
