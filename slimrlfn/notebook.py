@@ -19,7 +19,8 @@ from typing import Any, Mapping, Optional
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
-__all__ = ["FLAG_PARAMETERS", "SAMPLE_FOLDER", "notebook_data", "notebook_errors", "rename_flags", "timing_context"]
+__all__ = ["FLAG_PARAMETERS", "SAMPLE_FOLDER", "notebook_data", "notebook_errors", "conclusion_markdown", "rename_flags",
+           "timing_context"]
 
 #: The folder name the notebooks' default ``data_dir`` (``../data/sample``) ends in.
 SAMPLE_FOLDER = Path("data") / "sample"
@@ -101,3 +102,10 @@ def timing_context(threads: int, device_name: str) -> str:
     except (AttributeError, OSError):
         load = ""
     return f"timed on {device_name}, {threads} thread{'s' if threads != 1 else ''}{load}"
+
+
+def conclusion_markdown(text: str, heading: str = "Conclusion") -> str:
+    """A computed conclusion (one paragraph of sentences) as Markdown: a bold heading, then one bullet per sentence,
+    so a notebook shows it wrapped at words, not as a printed line cut mid-word."""
+    sentences = [part.strip() for part in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(])", text.strip()) if part.strip()]
+    return f"**{heading}**\n\n" + "\n".join(f"- {sentence}" for sentence in sentences)

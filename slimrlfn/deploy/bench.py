@@ -38,7 +38,8 @@ from slimrlfn.deploy.workers import PEAK, make_contestant
 from slimrlfn.metrics.counts import fvcore_flops
 from slimrlfn.metrics.stats import ratio_ci
 
-__all__ = ["DEFAULT_SIZES", "SUMMARY_KEYS", "TABLE_COLUMNS", "compare_backends", "comparison_table", "format_rows",
+__all__ = ["DEFAULT_SIZES", "SUMMARY_KEYS", "TABLE_COLUMNS", "TABLE_HEADERS", "compare_backends", "comparison_table",
+           "format_rows", "readable_table",
            "summarize", "summary", "target_summary"]
 
 DEFAULT_SIZES = ((256, 256), (339, 510))  # the challenge's 256x256 and a DIV2K-sized LR
@@ -204,6 +205,32 @@ def comparison_table(document: Dict[str, Any]) -> List[Dict[str, Any]]:
     """One row per model, size and path of :func:`compare_backends`' document: :data:`TABLE_COLUMNS`, size as ``HxW``."""
     return [{key: (f"{row['size'][0]}x{row['size'][1]}" if key == "size" else row[key]) for key in TABLE_COLUMNS}
             for row in document["rows"]]
+
+
+#: :data:`TABLE_COLUMNS` as a page shows them: the header with its unit.
+TABLE_HEADERS = {"label": "model", "size": "LR size", "backend": "path", "resolved": "runs as",
+                 "median_ms": "median [ms]", "iqr_ms": "IQR [ms]", "first_ms": "first call [ms]",
+                 "setup_s": "set-up [s]", "gflops": "GFLOP/s", "peak_fraction": "matmul peak [%]",
+                 "max_abs_diff": "max |diff| to eager"}
+
+
+def readable_table(document: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """:func:`comparison_table` for a notebook or a factsheet: :data:`TABLE_HEADERS`, times to 0.01 ms, set-up to
+    0.01 s, GFLOP/s to 0.1, the share of the matmul peak in percent, the difference to eager in e-notation."""
+    digits = {"median_ms": 2, "iqr_ms": 2, "first_ms": 1, "setup_s": 2, "gflops": 1}
+    rows = []
+    for row in comparison_table(document):
+        shown: Dict[str, Any] = {}
+        for key, value in row.items():
+            if key in digits and value is not None:
+                value = round(float(value), digits[key])
+            elif key == "peak_fraction" and value is not None:
+                value = round(100.0 * float(value), 1)
+            elif key == "max_abs_diff" and value is not None:
+                value = f"{float(value):.1e}"
+            shown[TABLE_HEADERS[key]] = value
+        rows.append(shown)
+    return rows
 
 
 def summary(document: Dict[str, Any], mode: str, backends: Sequence[str], figures: Sequence[Any] = (),

@@ -44,7 +44,8 @@ FACTSHEET_STYLE: Dict[str, Any] = {
 FIGURE_STEMS = ("tradeoff", "pruning_trajectory", "latency_traces", "cold_vs_warm", "sr_crops")
 
 _MODEL_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#000000")  # Okabe-Ito
-_PRUNED_COLOUR = "#CC79A7"
+#: One colour per pruning criterion (the pruned models' diamonds), apart from the models' colours.
+_CRITERION_COLOURS = ("#CC79A7", "#882255", "#44AA99", "#999933", "#AA4499", "#332288")
 _AREA_PER_M = 2000.0  # marker area [pt^2] per million parameters
 
 
@@ -70,7 +71,8 @@ def tradeoff_points(inputs: FactsheetInputs) -> List[Dict[str, Any]]:
     for criterion, records in inputs.pruning["runs"].items():
         last = records[-1] if records else None
         if last is not None and last["step"] > 0:
-            points.append({"label": f"{criterion}, step {last['step']}", "kind": "pruned", "psnr": last["psnr_after"],
+            points.append({"label": f"{criterion}, step {last['step']}", "criterion": criterion, "kind": "pruned",
+                           "psnr": last["psnr_after"],
                            "flops_g": last["flops_g"], "params_m": last["params_m"],
                            "images": len(last.get("psnr_per_image", {}))})
     return points
@@ -93,7 +95,8 @@ def tradeoff_figure(
 
     ``points`` as :func:`tradeoff_points` returns them. Official models are filled circles, one colour
     per model; the same models measured on notebook 02's images are open circles of the same colour
-    (compare pruned models with those, they share the images); pruned models are diamonds.
+    (compare pruned models with those, they share the images); pruned models are diamonds, one colour per
+    criterion, named in the legend (their labels would overprint: they sit close together).
     """
     if not points:
         raise ValueError("tradeoff_figure needs at least one point")
@@ -101,17 +104,22 @@ def tradeoff_figure(
     ax = fig.subplots()
     labels = list(dict.fromkeys(p["label"] for p in points if p["kind"] != "pruned"))
     colours = {label: _MODEL_COLOURS[i % len(_MODEL_COLOURS)] for i, label in enumerate(labels)}
+    criteria = list(dict.fromkeys(p.get("criterion", p["label"]) for p in points if p["kind"] == "pruned"))
+    criterion_colours = {c: _CRITERION_COLOURS[i % len(_CRITERION_COLOURS)] for i, c in enumerate(criteria)}
     handles = []
     for kind, marker in (("official", "o"), ("reference", "o"), ("pruned", "D")):
         chosen = [p for p in points if p["kind"] == kind]
         if not chosen:
             continue
         for rank, p in enumerate(sorted(chosen, key=lambda p: (p["flops_g"], p["psnr"]))):
-            colour = colours.get(p["label"], _PRUNED_COLOUR)
+            pruned = kind == "pruned"
+            colour = criterion_colours[p.get("criterion", p["label"])] if pruned else colours[p["label"]]
             face = "none" if kind == "reference" else colour
             area = _AREA_PER_M * p["params_m"]
             ax.scatter([p["flops_g"]], [p["psnr"]], s=area, marker=marker,
                        facecolors=face, edgecolors=colour, linewidths=1.5, alpha=0.85, zorder=3)
+            if pruned:
+                continue  # named in the legend, one colour per criterion: their labels would fall on each other
             side = -1 if rank % 2 == 0 else 1  # alternate left / right so that neighbours' labels do not collide
             ax.annotate(p["label"], (p["flops_g"], p["psnr"]), xytext=(side * (np.sqrt(area) / 2 + 3), 0),
                         textcoords="offset points", ha="right" if side < 0 else "left", va="center",
@@ -119,6 +127,11 @@ def tradeoff_figure(
         handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=8, color="0.35",
                               markerfacecolor="none" if kind == "reference" else "0.35",
                               label=_series_name(kind, [p["images"] for p in chosen])))
+        if kind == "pruned":
+            for p in chosen:
+                colour = criterion_colours[p.get("criterion", p["label"])]
+                handles.append(Line2D([], [], marker="D", linestyle="none", markersize=7, color=colour,
+                                      label=f"pruned: {p['label']}"))
     for size in (0.1, 0.2, 0.3):
         handles.append(Line2D([], [], marker="o", linestyle="none", color="0.6", alpha=0.6,
                               markersize=float(np.sqrt(_AREA_PER_M * size)), label=f"{size:.1f} M parameters"))

@@ -6,6 +6,7 @@ parent (the seed's claim) where the warm runtime does not? Every number comes fr
 """
 from __future__ import annotations
 
+import os
 import shlex
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -123,10 +124,36 @@ def conclusion(doc: Dict[str, Any]) -> str:
         noise = ranking.get("noise", {}).get(protocol, {})
         if noise.get("k"):
             text.append(_noise_sentence(protocol, noise))
+    loaded = _load_sentence(doc)
+    if loaded:
+        text.append(loaded)
     if (doc.get("device_info") or {}).get("device_type") != "cuda":
         text.append("This is a CPU measurement: the GPU question (CUDA context and kernel loading in the first "
                     "forward of a process) stays open until the same command runs on a GPU.")
     return " ".join(text)
+
+
+def _loads(value: Any) -> List[float]:
+    """Every ``load_avg_1min`` the runs of ``value`` recorded (the field's workers record one per run)."""
+    if isinstance(value, dict):
+        found = [float(value["load_avg_1min"])] if isinstance(value.get("load_avg_1min"), (int, float)) else []
+        return found + [x for k, v in value.items() if k != "load_avg_1min" for x in _loads(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _loads(v)]
+    return []
+
+
+def _load_sentence(doc: Dict[str, Any]) -> Optional[str]:
+    """The machine's load during the runs, and when it exceeded the cores, that small differences are noise."""
+    loads = _loads(doc)
+    if not loads:
+        return None
+    cpus = (doc.get("device_info") or {}).get("cpu_count") or os.cpu_count() or 1
+    text = f"Machine load (1-minute average) during the runs: {min(loads):.2f}-{max(loads):.2f} on {cpus} CPUs"
+    if max(loads) > cpus:
+        return (text + ": the cores were shared with other work, so a rank change or a difference within the noise "
+                "above is this machine's load, not a finding.")
+    return text + "."
 
 
 def gpu_command(doc: Dict[str, Any], out: str = "runs/field_gpu.json") -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from slimrlfn.core.devices import device_text
 from slimrlfn.core.files import PathLike
-from slimrlfn.figures.style import SERIES_COLOURS, save_figure
+from slimrlfn.figures.style import SERIES_COLOURS, place_labels, save_figure
 from slimrlfn.metrics.years import YEARS, document_years, year_value
 
 __all__ = ["WARM_MARK", "bump_chart", "cold_minus_warm", "psnr_vs_runtime", "write_field_figures"]
@@ -116,7 +116,6 @@ def psnr_vs_runtime(doc: Dict[str, Any]) -> Any:
                    lw=0.5)
         if _warms(e):  # a ring, opaque: warm before its first timed image
             ax.scatter([x], [y], s=size, facecolor="none", edgecolor="tab:red", lw=2.0)
-        ax.annotate(_label(e), (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
     gates = YEARS[document_years(doc)[0]].gates or {}
     if doc.get("official_splits") and part["split"] in gates:
         ax.axhline(gates[part["split"]], color="tab:red", ls="--", lw=1)
@@ -125,6 +124,10 @@ def psnr_vs_runtime(doc: Dict[str, Any]) -> Any:
     ax.set_xlabel(f"{protocol} runtime [ms per image]")
     ax.set_ylabel(f"PSNR {part['label']} [dB] (RGB, border 4)")
     ax.grid(alpha=0.3)
+    ax.margins(0.12)  # room for the labels at the edges
+    fig.canvas.draw()  # final limits before the labels are placed
+    place_labels(ax, [e[f"runtime_{protocol}_ms"] for e in entries], [e["measures"]["psnr"][part["label"]]
+                                                                       for e in entries], [_label(e) for e in entries])
     _stamp(fig, doc, f"PSNR against the {protocol} runtime (marker area ~ parameters)")
     return fig
 

@@ -15,7 +15,7 @@ from typing import Any, List, Tuple
 
 from slimrlfn.core.files import PathLike, give_default_mode
 
-__all__ = ["SERIES_COLOURS", "save_figure", "split_stem"]
+__all__ = ["SERIES_COLOURS", "place_labels", "save_figure", "split_stem"]
 
 #: Line and bar colours of successive series (colour-blind safe Okabe-Ito hues).
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -62,3 +62,50 @@ def _close(fig: Any) -> None:
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close(fig)
+
+
+#: Offsets (points) :func:`place_labels` tries around a point, nearest first.
+_LABEL_OFFSETS = [(dx * r, dy * r) for r in (1, 2, 3, 4.5) for dx, dy in
+                  ((5, 4), (5, -10), (-5, 4), (-5, -10), (0, 8), (0, -14), (9, -3), (-9, -3))]
+
+
+def place_labels(ax: Any, xs: Any, ys: Any, texts: Any, fontsize: float = 7.0, **options: Any) -> List[Any]:
+    """Label points ``(xs[i], ys[i])`` with ``texts[i]`` so that no two labels overlap and no label covers another
+    point: each label takes the first offset of :data:`_LABEL_OFFSETS` (near to far, around the point) whose box
+    is clear and inside the figure, measured in display units with the figure's renderer (greedy, in the order given: put the
+    important points first). A label with no clear place gets a thin leader line to the farthest offset tried.
+    Returns the text artists. The axes' limits should be final before the call."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_display = ax.transData.transform
+    points = [to_display((x, y)) for x, y in zip(xs, ys)]
+    taken: List[Tuple[float, float, float, float]] = [(px - 3, py - 3, px + 3, py + 3) for px, py in points]
+    artists = []
+
+    frame = fig.bbox
+
+    def clear(box: Tuple[float, float, float, float]) -> bool:
+        inside = frame.x0 <= box[0] and box[2] <= frame.x1 and frame.y0 <= box[1] and box[3] <= frame.y1
+        return inside and all(box[2] <= t[0] or box[0] >= t[2] or box[3] <= t[1] or box[1] >= t[3] for t in taken)
+
+    for (px, py), x, y, text in zip(points, xs, ys, texts):
+        chosen, box = None, None
+        for dx, dy in _LABEL_OFFSETS:
+            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                                ha="left" if dx >= 0 else "right", va="bottom", **options)
+            extent = label.get_window_extent(renderer)
+            box = (extent.x0 - 1, extent.y0 - 1, extent.x1 + 1, extent.y1 + 1)
+            if clear(box):
+                chosen = label
+                break
+            label.remove()
+        if chosen is None:  # nowhere clear: the farthest place, tied to its point
+            dx, dy = _LABEL_OFFSETS[-1]
+            chosen = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                                 ha="left" if dx >= 0 else "right", va="bottom",
+                                 arrowprops=dict(arrowstyle="-", lw=0.5, color="0.5"), **options)
+            extent = chosen.get_window_extent(renderer)
+            box = (extent.x0, extent.y0, extent.x1, extent.y1)
+        taken.append(box)
+        artists.append(chosen)
+    return artists

@@ -32,6 +32,7 @@ __all__ = [
     "study_table",
     "summary",
     "warmup_lengths",
+    "warmup_table",
 ]
 
 SEED_V100_MS = {
@@ -168,6 +169,15 @@ def warmup_lengths(study: Dict[str, Any], tolerance: float = 0.05, window: int =
             traces.setdefault(s["name"] if study["protocol"] == "micro" else "images", []).append(s["ms"])
         out[r["label"]] = {k: warmup_length(v, tolerance, window) for k, v in traces.items()}
     return out
+
+
+def warmup_table(study: Dict[str, Any], tolerance: float = 0.05, window: int = 1) -> List[Dict[str, Any]]:
+    """:func:`warmup_lengths` as table rows a page can show: model, input, forwards until within ``tolerance`` of
+    the steady median, that median in ms to 0.01, whether it settled, of how many forwards."""
+    return [{"model": label, "input": name, "forwards to settle": found["length"],
+             "steady median [ms]": round(float(found["steady_median"]), 2), "settled": bool(found["settled"]),
+             "forwards timed": found["n"]}
+            for label, traces in warmup_lengths(study, tolerance, window).items() for name, found in traces.items()]
 
 
 def _compare(summary: Dict[str, Any], key: str, runs_key: str, seed: int) -> Dict[str, Any]:

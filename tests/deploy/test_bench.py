@@ -10,7 +10,7 @@ import torch
 
 from slimrlfn.cli import main
 from slimrlfn.data.sample import real_input
-from slimrlfn.deploy.bench import compare_backends, summarize, target_summary
+from slimrlfn.deploy.bench import TABLE_HEADERS, compare_backends, readable_table, summarize, target_summary
 from slimrlfn.figures.backends import plot_backend_cold_warm, plot_flops_vs_speedup, speedups
 from slimrlfn.metrics.latency import matmul_peak_gflops
 
@@ -44,6 +44,15 @@ def test_matmul_peak_is_positive_and_per_size():
 def test_real_input_has_the_size_and_range():
     x = real_input(40, 56, torch.device("cpu"), data_range=255.0)
     assert x.shape == (1, 3, 40, 56) and 0 <= float(x.min()) and float(x.max()) <= 255 and float(x.std()) > 10
+
+
+def test_the_readable_table_has_units_and_sensible_precision(document):
+    rows = readable_table(document)
+    assert list(rows[0]) == list(TABLE_HEADERS.values()) and len(rows) == 6
+    last = rows[-1]
+    assert last["model"] == "SLIMRLFN_PRUNE" and last["LR size"] == "256x256" and last["runs as"] == "openvino"
+    assert last["matmul peak [%]"] == 85.0 and last["max |diff| to eager"] == "4.0e-04"
+    assert last["median [ms]"] == 50.0 and last["GFLOP/s"] == round(2 * 11.30 / 50.0 * 1000, 1)
 
 
 def test_summary_picks_the_fastest_exact_path(document):

@@ -323,6 +323,33 @@ def test_tradeoff_points_and_figure(results, tmp_path):
         tradeoff_figure([], tmp_path)
 
 
+def test_the_pruned_models_get_one_colour_per_criterion_and_legend_entries_not_labels(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    drawn = {}
+    real_legend, real_annotate = Figure.legend, __import__("matplotlib.axes", fromlist=["Axes"]).Axes.annotate
+
+    def legend(self, *args, **kwargs):
+        drawn["legend"] = [(h.get_label(), h.get_color()) for h in kwargs["handles"]]
+        return real_legend(self, *args, **kwargs)
+
+    def annotate(self, text, *args, **kwargs):
+        drawn.setdefault("labels", []).append(text)
+        return real_annotate(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "legend", legend)
+    monkeypatch.setattr(__import__("matplotlib.axes", fromlist=["Axes"]).Axes, "annotate", annotate)
+    points = [{"label": "SlimRLFN", "kind": "official", "psnr": 30.0, "flops_g": 12.0, "params_m": 0.2, "images": 4}]
+    points += [{"label": f"{c}, step 2", "criterion": c, "kind": "pruned", "psnr": 29.0 + i / 10, "flops_g": 11.1,
+                "params_m": 0.19, "images": 2} for i, c in enumerate(("l1", "l2", "taylor", "random"))]
+    tradeoff_figure(points, tmp_path, "t")
+    pruned = [(label, colour) for label, colour in drawn["legend"] if label.startswith("pruned: ")]
+    assert [label for label, _ in pruned] == ["pruned: l1, step 2", "pruned: l2, step 2", "pruned: taylor, step 2",
+                                              "pruned: random, step 2"]
+    assert len({colour for _, colour in pruned}) == 4
+    assert drawn["labels"] == ["SlimRLFN"]  # only the models are labelled on the chart
+
+
 def test_the_factsheet_reads_only_keys_that_the_package_writes():
     """The factsheet's input schema is the summaries' (arch.definition, prune.explore, evaluate.report,
     timing.report), not keys written by hand in notebook cells."""

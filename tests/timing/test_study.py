@@ -167,3 +167,18 @@ def test_resume_refuses_a_file_that_is_not_a_study(tiny_ckpt, tiny_pairs, tmp_pa
         run_study([tiny_ckpt], "consecutive", 1, data_dir=tiny_pairs, device="cpu", isolate=False, out=out,
                   progress=False)
     assert json.loads(out.read_text()) == [1, 2]
+
+
+def test_the_warmup_table_is_readable():
+    from slimrlfn.timing.report import warmup_table
+
+    study = {"protocol": "micro", "records": [
+        {"status": "ok", "label": "SlimRLFN", "samples": [{"name": "64x64", "ms": v} for v in
+                                                           (90.123456, 12.5, 10.011111, 10.0, 10.02, 9.99)]}]}
+    from slimrlfn.metrics.stats import warmup_length
+
+    (row,) = warmup_table(study)
+    steady = warmup_length([s["ms"] for s in study["records"][0]["samples"]])["steady_median"]
+    assert row == {"model": "SlimRLFN", "input": "64x64", "forwards to settle": 2,
+                   "steady median [ms]": round(steady, 2), "settled": True, "forwards timed": 6}
+    assert len(repr(row["steady median [ms]"]).split(".")[1]) <= 2
