@@ -15,7 +15,7 @@ BIN := $(VENV)/bin
 MODE ?= quick
 DATA_DIR ?=
 
-.PHONY: workbook test test-fast lab lab-check hooks sample readme-figures clean-venv
+.PHONY: workbook test test-fast lab lab-check hooks sample readme-figures docs clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ readme-figures:
 	cp $(README_FIGURES:%=figures/%.png) docs/figures/
 	cp runs/workbook/summary.json docs/figures/workbook_summary.json
 	cp runs/workbook/results/factsheet/factsheet.md docs/figures/factsheet.md
+
+## The book: Sphinx + MyST + myst-nb over docs/, warnings as errors, into docs/_build/html; the notebooks are rendered
+## from the last `make workbook` run (docs/prepare.py copies them in, this machine's folders written as the reader's).
+docs: $(BIN)/.installed
+	$(BIN)/python docs/prepare.py
+	$(BIN)/python -m sphinx -W --keep-going -q -b html -d docs/_build/doctrees docs docs/_build/html
+	@echo "the book: docs/_build/html/index.html"
 
 ## Only the fast unit tests (no notebooks).
 test-fast: $(BIN)/.installed
