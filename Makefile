@@ -14,6 +14,7 @@ endif
 BIN := $(VENV)/bin
 MODE ?= quick
 DATA_DIR ?=
+FRESH ?=
 
 .PHONY: workbook test test-fast lab lab-check hooks sample readme-figures docs clean-venv
 
@@ -25,9 +26,10 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation $(CHALLENGE_PACKAGES)
 	touch $@
 
-## The main job: every notebook in order through papermill (MODE=quick|full, DATA_DIR=... optional).
+## The main job: every notebook in order through papermill (MODE=quick|full, DATA_DIR=... optional; FRESH=1 measures
+## everything again instead of resuming what an earlier run left in runs/workbook/results).
 workbook: $(BIN)/.installed
-	$(BIN)/slimrlfn workbook --mode $(MODE) $(if $(DATA_DIR),--data_dir $(DATA_DIR),)
+	$(BIN)/slimrlfn workbook --mode $(MODE) $(if $(DATA_DIR),--data_dir $(DATA_DIR),) $(if $(FRESH),--fresh,)
 
 ## The tests (unit tests first, notebooks through papermill last).
 test: $(BIN)/.installed

@@ -9,11 +9,18 @@ checkpoints), so the kernels find the checkpoints where this folder finds them. 
 ``<out_dir>/results/``, figures to ``figures/``. A failing notebook stops the run: its failing cell
 and error are printed and its executed copy is kept. ``<out_dir>/summary.json`` lists each
 notebook, its status, its time and the device.
+
+The notebooks resume what an earlier run left in ``<out_dir>/results/`` (pruning runs, timing studies, the field):
+:func:`earlier_results` finds those stages and the run prints them, with their date and the machine load they
+recorded, before it starts; ``--fresh`` (``make workbook FRESH=1``) clears ``<out_dir>/results/`` and
+``<out_dir>/executed/`` first, so that everything is measured again.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -21,13 +28,14 @@ from typing import Any, Dict, List, Optional, Sequence
 from slimrlfn.arch.arguments import add_models_arguments, select_models
 from slimrlfn.arch.ref import ModelRef
 from slimrlfn.arch.zoo import zoo_environment
-from slimrlfn.core.devices import describe_device, resolve_device
+from slimrlfn.core.devices import describe_device, recorded_loads, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
 from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.sample import make_sample
 
-__all__ = ["add_arguments", "list_notebooks", "model_parameters", "notebook_parameters", "run_from_args", "run_workbook"]
+__all__ = ["REUSED_STAGES", "add_arguments", "earlier_results", "list_notebooks", "model_parameters",
+           "notebook_parameters", "reuse_lines", "run_from_args", "run_workbook"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,6 +76,59 @@ def model_parameters(models: Optional[Sequence[Any]] = None, challenge_repo: Opt
     return given
 
 
+#: What a notebook reads back from an earlier run instead of measuring again: stage -> files under results/.
+REUSED_STAGES: Dict[str, Sequence[str]] = {
+    "pruning runs (notebook 02)": ("prune/*/records.jsonl",),
+    "timing studies (notebook 04)": ("04_timing_*.json",),
+    "deployment timings (notebook 04b)": ("04b_backends.json", "04b_separate_*.json", "04b_consecutive_*.json"),
+    "the field (notebook 06)": ("06_field_*.json",),
+}
+
+
+def earlier_results(results_dir: PathLike) -> List[Dict[str, Any]]:
+    """The stages of :data:`REUSED_STAGES` an earlier run left in ``results_dir``: ``{stage, files, written (the
+    newest file's local time), loads (the 1-minute load averages its runs recorded)}``."""
+    found = []
+    for stage, patterns in REUSED_STAGES.items():
+        files = sorted({path for pattern in patterns for path in Path(results_dir).glob(pattern) if path.is_file()})
+        if not files:
+            continue
+        loads: List[float] = []
+        for path in files:
+            if path.suffix == ".json":
+                try:
+                    loads += recorded_loads(json.loads(path.read_text()))
+                except (OSError, ValueError):
+                    continue
+        newest = max(path.stat().st_mtime for path in files)
+        found.append({"stage": stage, "files": len(files), "loads": loads,
+                      "written": time.strftime("%Y-%m-%d %H:%M", time.localtime(newest))})
+    return found
+
+
+def reuse_lines(found: Sequence[Dict[str, Any]]) -> List[str]:
+    """What :func:`earlier_results` found, one line per stage, and how to measure again."""
+    if not found:
+        return []
+    lines = ["reused from an earlier run (make workbook FRESH=1, or --fresh, measures everything again):"]
+    for item in found:
+        load = (f", machine load {min(item['loads']):.2f}-{max(item['loads']):.2f} (1-min average)"
+                if item["loads"] else "")
+        lines.append(f"  {item['stage']}: {item['files']} file(s), last written {item['written']}{load}")
+    return lines
+
+
+def _public(value: Any) -> Any:
+    """A path of this run as the summary publishes it: relative to the current folder when it lies under it (the
+    clone, for `make workbook`), else as given; anything else unchanged."""
+    if not isinstance(value, str) or not os.path.isabs(value):
+        return value
+    try:
+        return str(Path(value).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return value
+
+
 def _failure_text(exc: Exception) -> str:
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
@@ -89,8 +150,10 @@ def run_workbook(
     models: Optional[Sequence[Any]] = None,
     challenge_repo: Optional[PathLike] = None,
     model_ids: Optional[Sequence[int]] = None,
+    fresh: bool = False,
 ) -> Dict[str, Any]:
-    """Run the notebooks in order; returns (and writes) the run summary.
+    """Run the notebooks in order; returns (and writes) the run summary. ``fresh``: clear the earlier run's results
+    and executed copies first (see the module docstring); otherwise what the notebooks will reuse is printed.
 
     ``models`` / ``challenge_repo`` / ``model_ids`` go to the notebooks that declare those parameters
     (checked here first: a model that does not load stops the run before any notebook starts).
@@ -112,15 +175,24 @@ def run_workbook(
     if not data_dir.is_dir():
         raise UserError(f"--data_dir {data_dir}: no such folder")
     params = notebook_parameters(mode, data_dir, figures_dir, out_dir / "results", device)
+    if fresh:
+        for folder in (out_dir / "results", out_dir / "executed"):
+            if folder.is_dir():
+                shutil.rmtree(folder)
+                print(f"--fresh: removed {folder} (the earlier run's results): everything is measured again")
+    reused = earlier_results(out_dir / "results")
+    for line in reuse_lines(reused):
+        print(line, flush=True)
     os.environ.update(zoo_environment())  # the kernels run in notebooks/: the checkpoints as this folder finds them
     for folder in (out_dir / "executed", out_dir / "results", figures_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    shown = {k: _public(v) for k, v in params.items()}  # the summary is published: no folder of this machine
     summary: Dict[str, Any] = {"mode": mode, "device_info": describe_device(torch_device),
-                               "parameters": {**params, **model_params}, "notebooks": []}
+                               "parameters": {**shown, **model_params}, "notebooks": [], "reused": reused}
     failed = False
     for notebook in notebooks:
         row: Dict[str, Any] = {"notebook": notebook.name, "status": "skipped", "seconds": 0.0,
-                               "executed": str(out_dir / "executed" / notebook.name)}
+                               "executed": _public(str(out_dir / "executed" / notebook.name))}
         summary["notebooks"].append(row)
         if failed:
             continue
@@ -129,7 +201,7 @@ def run_workbook(
         try:
             declared = papermill.inspect_notebook(str(notebook))
             given = {**params, **{k: v for k, v in model_params.items() if k in declared}}
-            papermill.execute_notebook(str(notebook), row["executed"], parameters=given,
+            papermill.execute_notebook(str(notebook), str(out_dir / "executed" / notebook.name), parameters=given,
                                        cwd=str(notebooks_dir), progress_bar=True)
             row["status"] = "ok"
         except Exception as exc:  # papermill's execution error, or a kernel that died
@@ -156,6 +228,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="*", default=None, help="notebook name prefixes to run, e.g. 01 03")
     parser.add_argument("--out_dir", default="runs/workbook", help="executed notebooks, results and summary")
     parser.add_argument("--figures_dir", default="figures", help="where the notebooks export their figures (PNG + PDF)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="clear the earlier run's results and executed copies first: measure everything again "
+                             "(default: the notebooks resume what it left, and the run lists it)")
     add_models_arguments(parser, [], default_text="each notebook's, the zoo's three (notebooks 01, 03, 04, 04b)")
     return parser
 
@@ -164,5 +239,5 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run the workbook as the flags say; 0 when every notebook ran, 1 otherwise."""
     summary = run_workbook(mode=args.mode, data_dir=args.data_dir, device=args.device, only=args.only,
                            out_dir=args.out_dir, figures_dir=args.figures_dir, models=args.models, challenge_repo=args.challenge_repo,
-                           model_ids=args.model_ids)
+                           model_ids=args.model_ids, fresh=args.fresh)
     return 0 if all(row["status"] == "ok" for row in summary["notebooks"]) else 1

@@ -70,3 +70,21 @@ def test_without_a_workbook_run_the_notebooks_page_says_how_to_make_them(tmp_pat
                    capture_output=True)
     text = (docs / "notebooks" / "index.md").read_text()
     assert "run `make workbook`, then `make docs`" in text and "toctree" not in text
+
+
+#: An absolute folder of some machine: what nothing published may name.
+MACHINE_PATH = r"(?<![\w.])/(?:work|root|home|tmp|Users|mnt|var|opt|srv)/"
+
+
+def test_no_committed_page_or_table_names_a_folder_of_a_machine():
+    import re
+
+    found = []
+    for path in sorted((REPO / "docs").rglob("*")):
+        generated = path.relative_to(REPO / "docs").parts[0] in ("_build", "notebooks")  # made by make docs
+        if path.is_file() and path.suffix in (".md", ".json", ".csv", ".txt", ".tex") and not generated:
+            for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                if re.search(MACHINE_PATH, line):
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()[:120]}")
+    assert not found, "\n".join(found)
+    assert re.search(MACHINE_PATH, "data under /work/main/data") and not re.search(MACHINE_PATH, "../shared/x, a/tmp/b")

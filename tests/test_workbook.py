@@ -68,3 +68,48 @@ def test_the_kernels_find_the_checkpoints_where_the_users_folder_has_them(tmp_pa
                                figures_dir=tmp_path / "fig", notebooks_dir=books)
         assert [r["status"] for r in summary["notebooks"]] == ["ok"], summary["notebooks"]
         assert (tmp_path / "run" / "results" / "found.txt").read_text() == str(expected / ZOO["rlfn"].file)
+
+
+def _earlier_run(results):
+    """What an earlier workbook run leaves that the notebooks would read back."""
+    (results / "prune" / "l1-abc").mkdir(parents=True)
+    (results / "prune" / "l1-abc" / "records.jsonl").write_text("{}\n")
+    (results / "04_timing_separate_quick.json").write_text(json.dumps(
+        {"records": [{"load_avg_1min": 0.75}, {"load_avg_1min": 2.5}]}))
+    (results / "03_evaluation.json").write_text("{}")  # evaluated afresh every time: not a reused stage
+
+
+def test_what_an_earlier_run_left_is_listed_with_its_date_and_load(tmp_path):
+    from slimrlfn.workbook import earlier_results, reuse_lines
+
+    results = tmp_path / "results"
+    results.mkdir()
+    assert earlier_results(results) == [] and reuse_lines([]) == []
+    _earlier_run(results)
+    found = earlier_results(results)
+    assert [f["stage"] for f in found] == ["pruning runs (notebook 02)", "timing studies (notebook 04)"]
+    lines = reuse_lines(found)
+    assert lines[0].startswith("reused from an earlier run (make workbook FRESH=1")
+    assert "timing studies (notebook 04): 1 file(s), last written 20" in lines[2]
+    assert lines[2].endswith("machine load 0.75-2.50 (1-min average)") and "load" not in lines[1]
+
+
+@pytest.mark.notebook
+def test_a_second_run_says_what_it_reuses_and_fresh_measures_again(tmp_path, tiny_pairs, capsys):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    write_notebook(books / "01_ok.ipynb", "import pathlib\n"
+                                          "print(sorted(p.name for p in pathlib.Path(results_dir).iterdir()))")
+    results = tmp_path / "run" / "results"
+    results.mkdir(parents=True)
+    _earlier_run(results)
+    summary = run_workbook("quick", data_dir=tiny_pairs, device="cpu", out_dir=tmp_path / "run",
+                           figures_dir=tmp_path / "fig", notebooks_dir=books)
+    out = capsys.readouterr().out
+    assert "reused from an earlier run" in out and "pruning runs (notebook 02): 1 file(s)" in out
+    assert [r["stage"] for r in summary["reused"]] == ["pruning runs (notebook 02)", "timing studies (notebook 04)"]
+    summary = run_workbook("quick", data_dir=tiny_pairs, device="cpu", out_dir=tmp_path / "run",
+                           figures_dir=tmp_path / "fig", notebooks_dir=books, fresh=True)
+    out = capsys.readouterr().out
+    assert "--fresh: removed" in out and "reused from an earlier run" not in out and summary["reused"] == []
+    assert not (results / "prune").exists() and summary["notebooks"][0]["status"] == "ok"

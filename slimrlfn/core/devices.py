@@ -14,7 +14,8 @@ import torch
 
 from slimrlfn.core.errors import UserError
 
-__all__ = ["describe_device", "device_text", "peak_memory_mib", "reset_peak_memory", "resolve_device", "synchronize"]
+__all__ = ["describe_device", "device_text", "peak_memory_mib", "recorded_loads", "reset_peak_memory", "resolve_device",
+           "synchronize"]
 
 
 def resolve_device(name: Union[str, torch.device, None] = "auto") -> torch.device:
@@ -101,3 +102,14 @@ def synchronize(device: torch.device) -> None:
     """Wait for queued work on ``device`` (no-op on CPU)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def recorded_loads(value: Any) -> list:
+    """Every ``load_avg_1min`` a result (JSON: dicts and lists, any depth) recorded: the machine's 1-minute load
+    average that the timing and field workers write beside each run."""
+    if isinstance(value, dict):
+        found = [float(value["load_avg_1min"])] if isinstance(value.get("load_avg_1min"), (int, float)) else []
+        return found + [x for k, v in value.items() if k != "load_avg_1min" for x in recorded_loads(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in recorded_loads(v)]
+    return []

@@ -246,7 +246,8 @@ def _remarks(inputs: FactsheetInputs, quick: bool) -> List[str]:
     images = {split: max((len(e.get(f"{split}_names", [])) for e in inputs.eval_results.values()), default=0)
               for split in evaluation["splits"]}
     remarks = [
-        f"PSNR: notebook 03 on {evaluation['data_dir']} ({', '.join(f'{s}: {n} images' for s, n in images.items())}), "
+        f"PSNR: notebook 03 on the data set {Path(str(evaluation['data_dir'])).name} "
+        f"({', '.join(f'{s}: {n} images' for s, n in images.items())}), "
         "SR rounded to 8 bits, RGB, border 4 (as NTIRE's test_demo.py).",
         f"Runtime: notebook 04, protocol {timing['protocol']} (one whole-image forward per image, no warm-up, mean "
         f"per image, on the valid split); cold = mean \u00b1 sd of {n_cold} runs, each in a fresh process; warm = "

@@ -10,7 +10,7 @@ import os
 import shlex
 from typing import Any, Dict, List, Optional, Sequence
 
-from slimrlfn.core.devices import device_text
+from slimrlfn.core.devices import device_text, recorded_loads
 from slimrlfn.metrics.years import document_years, year_value
 
 __all__ = ["SUMMARY_KEYS", "conclusion", "gpu_command", "noise_markdown", "pairs_markdown", "summary"]
@@ -133,19 +133,9 @@ def conclusion(doc: Dict[str, Any]) -> str:
     return " ".join(text)
 
 
-def _loads(value: Any) -> List[float]:
-    """Every ``load_avg_1min`` the runs of ``value`` recorded (the field's workers record one per run)."""
-    if isinstance(value, dict):
-        found = [float(value["load_avg_1min"])] if isinstance(value.get("load_avg_1min"), (int, float)) else []
-        return found + [x for k, v in value.items() if k != "load_avg_1min" for x in _loads(v)]
-    if isinstance(value, list):
-        return [x for v in value for x in _loads(v)]
-    return []
-
-
 def _load_sentence(doc: Dict[str, Any]) -> Optional[str]:
     """The machine's load during the runs, and when it exceeded the cores, that small differences are noise."""
-    loads = _loads(doc)
+    loads = recorded_loads(doc)
     if not loads:
         return None
     cpus = (doc.get("device_info") or {}).get("cpu_count") or os.cpu_count() or 1

@@ -284,6 +284,10 @@ def test_write_tables_writes_every_format(results, tmp_path):
     assert doc["values"]["RLFN"]["psnr_test"]["value"] is None and doc["values"]["RLFN"]["psnr_test"]["note"]
     assert [q["key"] for q in doc["quantities"]] == [q.key for q in QUANTITIES]
     assert sorted(os.listdir(tmp_path / "tables")) == sorted(names), "no temporary files left"
+    markdown = (tmp_path / "tables" / "factsheet.md").read_text()
+    data_dir = str(load_inputs(results).evaluation["data_dir"])
+    assert f"on the data set {Path(data_dir).name} (valid: " in markdown  # named by folder name and image count
+    assert data_dir not in markdown or not Path(data_dir).is_absolute()
 
 
 def test_write_tables_is_atomic(results, tmp_path, monkeypatch):
