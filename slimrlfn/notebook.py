@@ -85,8 +85,14 @@ def notebook_errors(names: Mapping[str, str] = FLAG_PARAMETERS, shell: Optional[
         return False
 
     def one_line(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Optional[int] = None) -> Any:
-        print(f"{etype.__name__}: {rename_flags(str(value), names)}", file=sys.stderr)
-        return None
+        message = rename_flags(str(value), names)
+        line = f"{etype.__name__}: {message}"
+        show = getattr(shell, "_showtraceback", None)
+        if show is not None:  # the kernel's error output: ename UserError, the message, a one-line "traceback"
+            show(etype, message, [line])
+        else:
+            print(line, file=sys.stderr)
+        return [line]
 
     shell.set_custom_exc((UserError,), one_line)
     return True

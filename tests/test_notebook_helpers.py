@@ -43,8 +43,18 @@ def test_one_line_output(capsys):
 
     shell = Shell()
     notebook_errors(shell=shell)
-    shell.handler(shell, UserError, UserError("--hr_dirs y: empty"), None)
+    assert shell.handler(shell, UserError, UserError("--hr_dirs y: empty"), None) == ["UserError: hr_dir = y: empty"]
     assert capsys.readouterr().err == "UserError: hr_dir = y: empty\n"
+
+    class Kernel(Shell):  # ipykernel's shell: the error goes out as the cell's error output
+        def _showtraceback(self, etype, evalue, stb):
+            self.shown = (etype, evalue, stb)
+
+    kernel = Kernel()
+    notebook_errors(shell=kernel)
+    kernel.handler(kernel, UserError, UserError("--val_dir z: no such folder"), None)
+    assert kernel.shown == (UserError, "data_dir = z: no such folder", ["UserError: data_dir = z: no such folder"])
+    assert capsys.readouterr().err == ""
 
 
 def test_timing_context_names_threads_and_load():

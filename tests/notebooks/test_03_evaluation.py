@@ -38,13 +38,16 @@ def test_03_runs_first_from_a_fresh_clone(zoo_env, tmp_path):
     dirs = run_notebook("03_evaluation.ipynb", tmp_path, data_dir=data, models=["slimrlfn"])
     assert (data / "DIV2K_LSDIR_valid_HR").is_dir()
     assert set(read_json(dirs["results"] / "03_evaluation.json")["psnr"]) == {"SlimRLFN"}
-    with pytest.raises(papermill.PapermillExecutionError):  # the cell fails: papermill stops
+    with pytest.raises(papermill.PapermillExecutionError) as failed:  # the cell fails: papermill stops
         (tmp_path / "bad").mkdir()
         run_notebook("03_evaluation.ipynb", tmp_path / "bad", data_dir=tmp_path / "nowhere", models=["slimrlfn"])
     import nbformat
 
     executed = nbformat.read(tmp_path / "bad" / "03_evaluation.ipynb", as_version=4)
-    shown = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                    if o.get("name") == "stderr")
-    assert f"UserError: data_dir = '{tmp_path / 'nowhere'}': no such folder; set data_dir" in shown, shown
-    assert "Traceback" not in shown and "slimrlfn/" not in shown and "--val_dir" not in shown
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    (error,) = errors
+    expected = f"data_dir = '{tmp_path / 'nowhere'}': no such folder; set data_dir"
+    assert error["ename"] == "UserError" and error["evalue"].startswith(expected)
+    assert error["traceback"] == [f"UserError: {error['evalue']}"]  # one line: no traceback through the package
+    assert "--val_dir" not in error["evalue"] and failed.value.ename == "UserError"
