@@ -31,9 +31,10 @@ def public(text: str, replacements: list) -> str:
     return text
 
 
-def main(executed: Path = REPO / "runs" / "workbook" / "executed") -> int:
+def main(executed: Path = REPO / "runs" / "workbook" / "executed", root: Path = REPO) -> int:
+    """Gather ``executed``'s notebooks; ``root`` is the folder the run worked in (written as ``.``)."""
     shared = Path(os.environ.get("SLIMRLFN_SHARED") or REPO.parent / "shared").resolve()
-    replacements = sorted({(str(REPO), "."), (str(shared), "../shared"), (str(Path.home()), "~")},
+    replacements = sorted({(str(Path(root).resolve()), "."), (str(shared), "../shared"), (str(Path.home()), "~")},
                           key=lambda pair: -len(pair[0]))
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -53,5 +54,6 @@ def main(executed: Path = REPO / "runs" / "workbook" / "executed") -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "runs" / "workbook" / "executed"))
+if __name__ == "__main__":  # python docs/prepare.py [EXECUTED_FOLDER [ROOT]]
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "runs" / "workbook" / "executed",
+                  Path(sys.argv[2]) if len(sys.argv) > 2 else REPO))

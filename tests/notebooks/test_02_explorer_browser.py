@@ -88,6 +88,29 @@ def _run_all_cells(page, lab) -> dict:
                 f"server log:\n{lab.log_tail()}")
 
 
+#: How many <img> of the page have loaded (a broken image has no natural width).
+IMAGES_LOADED_JS = "() => [...document.images].filter(i => i.complete && i.naturalWidth > 0).length"
+
+
+def _build_book(tmp_path, executed_notebook):
+    """``make docs``'s steps on a copy of docs/ with ``executed_notebook`` as the workbook run: (index, page)."""
+    import shutil
+
+    docs = tmp_path / "book" / "docs"
+    shutil.copytree(REPO / "docs", docs, ignore=shutil.ignore_patterns("_build", "notebooks"))
+    executed = tmp_path / "book" / "executed"
+    executed.mkdir()
+    shutil.copy(executed_notebook, executed / executed_notebook.name)
+    subprocess.run([sys.executable, str(docs / "prepare.py"), str(executed), str(tmp_path)], check=True,
+                   capture_output=True)  # the run worked under tmp_path: written as "."
+    out = tmp_path / "book" / "html"
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-d",
+                           str(tmp_path / "book" / "doctrees"), str(docs), str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out / "index.html", out / "notebooks" / f"{executed_notebook.stem}.html"
+
+
 def _point(page, trace: int, index: int):
     """The centre, on the page, of point ``index`` of plotly trace ``trace`` (the scatter layer's order), the chart
     scrolled into view first (the details beside it grow, and the page moves)."""
@@ -193,6 +216,20 @@ def test_02_explorer_in_chromium(sample_dir, tmp_path):
                       (kind == "error" and "widget" in text.lower())]
             assert not errors, errors
             expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget")
+
+            # The book, built from this saved run (make docs' steps): its index and the rendered notebook open in
+            # the browser with their figures.
+            saved = json.loads((root / NOTEBOOK).read_text())
+            assert any(c.get("outputs") for c in saved["cells"]), "the saved notebook has no outputs"
+            index, rendered = _build_book(tmp_path, root / NOTEBOOK)
+            page.goto(index.as_uri(), wait_until="load")
+            expect(page.locator("h1").first).to_contain_text("slimrlfn")
+            assert page.evaluate(IMAGES_LOADED_JS) >= 1, "the index's figure did not load"
+            page.goto(rendered.as_uri(), wait_until="load")
+            expect(page.locator("h1").first).to_contain_text("Iterative structured pruning")
+            expect(page.locator("table").first).to_be_visible()
+            assert page.evaluate(IMAGES_LOADED_JS) >= 3, "the rendered notebook's figures did not load"
+            assert str(tmp_path) not in page.content(), "the rendered notebook names a folder of this machine"
         except BaseException:
             try:
                 page.screenshot(path=str(SHOTS / "02_failure.png"), full_page=True, timeout=ACTION_TIMEOUT_MS)
