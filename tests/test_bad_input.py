@@ -113,6 +113,12 @@ _case("time-micro-size-too-small", "time --models {ckpt} --protocol micro --size
       "--sizes")
 _case("prune-channels-per-step-0", f"{_PRUNE} --out_dir {{out}}/p --channels_per_step 0", "--channels_per_step")
 _case("train-iterations-0", f"{_TRAIN} --out_dir {{out}}/t".replace("--iterations 2", "--iterations 0"), "iterations")
+_case("train-stop-at-negative", f"{_TRAIN} --out_dir {{out}}/t --stop_at -5", "stop_at", "iteration >= 1")
+_case("train-max-minutes-0", f"{_TRAIN} --out_dir {{out}}/t --max_minutes 0", "max_minutes", "positive")
+_case("train-lr-nan", f"{_TRAIN} --out_dir {{out}}/t --lr nan", "'lr'", "finite")
+_case("backends-size-beyond-memory", f"{_BACKENDS} --out {{out}}/b.json".replace("--sizes 16x16", "--sizes 60000x60000"),
+      "--sizes 60000x60000", "GiB")
+_case("field-micro-iters-negative", f"{_FIELD} --out {{out}}/f.json --micro_iters -1", "--micro_iters -1")
 _case("backends-rounds-0", f"{_BACKENDS} --out {{out}}/b.json".replace("--rounds 1", "--rounds 0"), "--rounds")
 _case("field-runs-0", f"{_FIELD} --out {{out}}/f.json".replace("--runs 1", "--runs 0"), "--runs")
 _case("eval-name-with-a-slash", f"{_EVAL} --save_dir {{out}}/r --name ../escaped", "--name", "plain name")

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Iterable, List, Tuple
 
 import numpy as np
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
+from slimrlfn.core.progress import tqdm
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import IMAGE_EXTENSIONS, list_images, modcrop, read_image, write_image
 

@@ -32,11 +32,11 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
+from slimrlfn.core.progress import tqdm
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import IMAGE_EXTENSIONS, list_images, modcrop, read_image, write_image
 

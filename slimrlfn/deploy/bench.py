@@ -25,13 +25,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.ref import load_model
 from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.core.devices import describe_device, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
+from slimrlfn.core.progress import tqdm
 from slimrlfn.deploy.backends import available_backends, resolve_backend
 from slimrlfn.deploy.onnx import DEFAULT_TOLERANCE
 from slimrlfn.deploy.workers import PEAK, make_contestant

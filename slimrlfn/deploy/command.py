@@ -8,7 +8,7 @@ import torch
 
 from slimrlfn.arch.arguments import add_model_arguments, add_models_arguments, model_from_args, models_from_args
 from slimrlfn.arch.zoo import ZOO
-from slimrlfn.core.arguments import parse_size
+from slimrlfn.core.arguments import check_fits_memory, parse_size
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.outputs import check_output_file
 from slimrlfn.data.sample import example_images
@@ -92,6 +92,8 @@ def compare_from_args(args: argparse.Namespace) -> Dict[str, Any]:
             raise UserError(f"--threads {args.threads}: expected at least 1")
         torch.set_num_threads(args.threads)
     sizes = [parse_size(s, "--sizes", minimum=16) for s in args.sizes]
+    for size in sizes:
+        check_fits_memory(size, "--sizes")
     check_output_file(args.out, "--out")
     document = compare_backends(models_from_args(args), sizes, args.backends, args.rounds, args.device, args.out,
                                 progress=False, log=lambda line: print(line + "\n", flush=True),

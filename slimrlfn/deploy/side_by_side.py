@@ -22,10 +22,10 @@ from typing import Any, Callable, Dict, Mapping, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.contract import WORKBOOK_RANGE
 from slimrlfn.core.errors import UserError
+from slimrlfn.core.progress import tqdm
 from slimrlfn.data.sample import real_input
 from slimrlfn.deploy.backends import build_backend
 from slimrlfn.metrics.counts import fvcore_flops

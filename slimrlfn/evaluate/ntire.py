@@ -27,7 +27,6 @@ from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.rlfn import MIN_INPUT_SIZE
 from slimrlfn.arch.spec import ModelSpec
@@ -38,6 +37,7 @@ from slimrlfn.core.outputs import check_output_dir
 from slimrlfn.data.images import image_size, modcrop, read_image, write_image
 from slimrlfn.data.pairs import ImagePair, find_pairs
 from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
+from slimrlfn.core.progress import tqdm
 from slimrlfn.deploy.backends import PSNR_GATED, build_backend, resolve_backend
 from slimrlfn.deploy.forward import forward_image
 from slimrlfn.evaluate.results import load_results, merge_entry

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.ref import ModelRef
 from slimrlfn.core.devices import resolve_device
 from slimrlfn.core.errors import UserError, one_line
 from slimrlfn.core.files import PathLike, atomic_write_json, first_difference
+from slimrlfn.core.progress import tqdm
 from slimrlfn.field.analysis import analyse
 from slimrlfn.field.measure import measure_member
 from slimrlfn.field.members import Member, list_members, load_member
@@ -132,11 +132,14 @@ def run_field(
     parts = data_parts(data_dirs, include_test)
     torch_device = resolve_device(device)
     ntire = make_settings("ntire", str(torch_device), parts[0]["data_dir"], parts[0]["split"], threads=threads)
-    micro = make_settings("micro", str(torch_device), warmup=micro_warmup, iters=micro_iters,
+    if micro_iters < 0:
+        raise UserError(f"--micro_iters {micro_iters}: expected 0 (no micro trace) or more")
+    # --micro_iters 0: no micro trace (the settings are still made, with one forward, to check the other flags)
+    micro = make_settings("micro", str(torch_device), warmup=micro_warmup, iters=max(micro_iters, 1),
                           sizes=micro_sizes if micro_sizes is not None else DEFAULT_SIZES[:1], threads=threads)
+    micro_identity = {k: asdict(micro)[k] for k in ("warmup", "iters", "sizes")} if micro_iters > 0 else None
     identity = {"parts": [{k: p[k] for k in ("label", "data_dir", "split", "names")} for p in parts],
-                "device": str(torch_device), "threads": threads, "micro": {k: asdict(micro)[k] for k in
-                                                                             ("warmup", "iters", "sizes")}}
+                "device": str(torch_device), "threads": threads, "micro": micro_identity}
     out_path = Path(out) if out is not None else None
     previous = _read_existing(out_path, identity, overwrite, restart_on_mismatch) if out_path is not None else {}
     doc: Dict[str, Any] = {
@@ -145,7 +148,7 @@ def run_field(
         "model_ids_given": [int(i) for i in model_ids] if model_ids else None,
         "parts": parts, "official_splits": official_splits(parts), "device_info": platform_info(torch_device),
         "settings": {"ntire": {k: v for k, v in asdict(ntire).items() if k not in ("data_dir", "split")},
-                     "micro": asdict(micro)},
+                     "micro": asdict(micro) if micro_iters > 0 else None},
         "baseline_given": baseline, "pairs_given": [list(p) for p in pairs] if pairs else None,
         "started": time.time(), "entries": [],
     }

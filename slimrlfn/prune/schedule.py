@@ -48,7 +48,6 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.arch.derived import first_line
@@ -58,6 +57,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_json
 from slimrlfn.core.locks import output_lock
 from slimrlfn.core.outputs import check_output_dir
+from slimrlfn.core.progress import tqdm
 from slimrlfn.data.patches import PatchDataset
 from slimrlfn.data.validation import load_validation
 from slimrlfn.prune.criteria import accumulate_gradients, channel_scores, lowest

@@ -44,7 +44,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.arch.weights import load_weights_only
@@ -53,6 +52,7 @@ from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json
 from slimrlfn.core.locks import output_lock
 from slimrlfn.core.optional import require_module
 from slimrlfn.core.outputs import check_output_dir
+from slimrlfn.core.progress import tqdm
 from slimrlfn.data.patches import PatchDataset
 from slimrlfn.deploy.int8 import QAT_IR, QAT_RECORD, calibration_inputs, quantization_options
 from slimrlfn.metrics.counts_cache import package_version

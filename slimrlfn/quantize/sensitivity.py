@@ -25,12 +25,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json
 from slimrlfn.core.outputs import check_output_dir
+from slimrlfn.core.progress import tqdm
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import list_images, modcrop, read_image
 from slimrlfn.data.sample import sample_photos

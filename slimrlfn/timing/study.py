@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.ref import load_model
 from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.arch.zoo import ZOO
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike, atomic_write_json, first_difference
+from slimrlfn.core.progress import tqdm
 from slimrlfn.timing.preflight import check_data, check_model
 from slimrlfn.timing.protocols import make_settings
 from slimrlfn.timing.worker import platform_info, run_block, run_subprocess

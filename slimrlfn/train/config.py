@@ -9,6 +9,7 @@ one :class:`~slimrlfn.core.errors.UserError` line.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union, get_type_hints
@@ -193,6 +194,14 @@ def load_config(
 
 
 def _check_config(config: TrainConfig) -> None:
+    for key, value in asdict(config).items():  # NaN and infinities pass every comparison below: refused first
+        numbers = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in numbers):
+            raise UserError(f"config key {key!r}: expected a finite number, got {value}")
+    if config.stop_at is not None and config.stop_at < 1:
+        raise UserError(f"config key 'stop_at': expected an iteration >= 1, got {config.stop_at}")
+    if config.max_minutes is not None and not config.max_minutes > 0:
+        raise UserError(f"config key 'max_minutes': expected a positive number of minutes, got {config.max_minutes}")
     positive = ("lr_patch", "batch_size", "iterations", "log_every", "val_every", "ckpt_every")
     for key in positive:
         if getattr(config, key) < 1:

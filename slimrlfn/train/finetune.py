@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from slimrlfn.core.progress import tqdm
 
+from slimrlfn.core.progress import tqdm
 from slimrlfn.train.loop import TrainStep
 from slimrlfn.train.losses import SRLoss
 from slimrlfn.train.state import cosine_factor

@@ -38,7 +38,6 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import DataLoader
-from slimrlfn.core.progress import tqdm
 
 from slimrlfn.arch.checkpoints import save_checkpoint
 from slimrlfn.arch.config import validate_config
@@ -51,6 +50,7 @@ from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import atomic_write_bytes, atomic_write_json
 from slimrlfn.core.locks import output_lock
 from slimrlfn.core.outputs import check_output_dir
+from slimrlfn.core.progress import tqdm
 from slimrlfn.data.patches import PatchDataset, ShardSampler
 from slimrlfn.data.validation import ValidationImage, load_validation
 from slimrlfn.train.config import TrainConfig, describe_model

@@ -101,6 +101,13 @@ def test_other_settings_are_refused_unless_asked(field):
         run_field(repo, [0], data_dirs=[data], runs=1, out=out, **FAST)
     with pytest.raises(UserError, match="--runs 0"):
         run_field(repo, [0], data_dirs=[data], runs=0, out=out, **FAST)
+    # --micro_iters 0 does what the help says: no micro trace, and a negative count is refused
+    none = run_field(repo, [0], data_dirs=[data], runs=1, out=out.with_name("no_micro.json"),
+                     **{**FAST, "micro_iters": 0})
+    assert none["identity"]["micro"] is None and none["settings"]["micro"] is None
+    assert not [r for e in none["entries"] for r in e["warm"] if r.get("kind") == "micro"]
+    with pytest.raises(UserError, match="--micro_iters -1: expected 0"):
+        run_field(repo, [0], data_dirs=[data], runs=1, out=out, **{**FAST, "micro_iters": -1})
 
 
 def test_killed_between_entries_the_rerun_keeps_the_finished_ones(fake_repo, tiny_pairs, tmp_path):
