@@ -18,6 +18,7 @@ from typing import Any, Mapping, Optional
 
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
+from slimrlfn.data.sample import make_sample
 
 __all__ = ["FLAG_PARAMETERS", "SAMPLE_FOLDER", "notebook_data", "notebook_errors", "conclusion_markdown", "rename_flags",
            "timing_context"]
@@ -53,8 +54,6 @@ def notebook_data(data_dir: PathLike, parameter: str = "data_dir", progress: boo
     if path.resolve().parts[-2:] != SAMPLE_FOLDER.parts:
         raise UserError(f"{parameter} = {str(data_dir)!r}: no such folder; set {parameter} to an NTIRE-layout folder, "
                         f"or to '../data/sample' to have the embedded sample made there")
-    from slimrlfn.data.sample import make_sample
-
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".sample-", dir=path.parent))
     try:

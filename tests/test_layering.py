@@ -22,7 +22,7 @@ LAYERS = (
     ("factsheet",),
     ("field",),
     ("official",),
-    ("workbook",),
+    ("notebook", "workbook"),
     ("cli",),
 )
 #: Entry points (``python -m ...``) sit on top of everything.

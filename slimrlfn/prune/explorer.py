@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
+from slimrlfn.core.optional import require_module
 from slimrlfn.metrics.score import SCORE_YEAR
 from slimrlfn.metrics.years import YEARS
 from slimrlfn.prune.records import load_records, step_checkpoint
@@ -244,8 +245,6 @@ class TradeoffExplorer:
         on_export: Optional[Callable[[Path, str], None]] = None,
     ) -> None:
         import ipywidgets as widgets
-
-        from slimrlfn.core.optional import require_module
 
         require_module("plotly", "the interactive trade-off explorer (pip install -e '.[notebooks]')")
         import plotly.graph_objects as go
