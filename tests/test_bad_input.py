@@ -118,6 +118,9 @@ _case("train-max-minutes-0", f"{_TRAIN} --out_dir {{out}}/t --max_minutes 0", "m
 _case("train-lr-nan", f"{_TRAIN} --out_dir {{out}}/t --lr nan", "'lr'", "finite")
 _case("backends-size-beyond-memory", f"{_BACKENDS} --out {{out}}/b.json".replace("--sizes 16x16", "--sizes 60000x60000"),
       "--sizes 60000x60000", "GiB")
+_case("field-baseline-unknown", f"{_FIELD} --out {{out}}/f.json --baseline nosuch", "--baseline nosuch",
+      "not a member that loads")
+_case("field-pairs-unknown", f"{_FIELD} --out {{out}}/f.json --pairs a:b", "--pairs a:b", "not a member that loads")
 _case("field-micro-iters-negative", f"{_FIELD} --out {{out}}/f.json --micro_iters -1", "--micro_iters -1")
 _case("backends-rounds-0", f"{_BACKENDS} --out {{out}}/b.json".replace("--rounds 1", "--rounds 0"), "--rounds")
 _case("field-runs-0", f"{_FIELD} --out {{out}}/f.json".replace("--runs 1", "--runs 0"), "--runs")

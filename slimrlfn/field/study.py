@@ -173,6 +173,7 @@ def run_field(
         if out_path is not None:
             atomic_write_json(out_path, doc)
 
+    _preflight(entries, baseline, pairs)
     per_member = 2 * runs
     done_units = sum(len(e["cold"]) + (runs if e["warm"] else 0) for _, e in entries)
     bar = tqdm(total=len(entries) * per_member, initial=done_units, desc="field", unit="run", disable=not progress)
@@ -214,10 +215,30 @@ def run_field(
     return doc
 
 
+def _preflight(entries: Sequence[Tuple[Member, Dict[str, Any]]], baseline: Optional[str],
+               pairs: Optional[Sequence[Tuple[str, str]]]) -> None:
+    """Before anything is timed: every member loaded here (or its one-line reason recorded), and ``--baseline`` and
+    ``--pairs`` checked against the keys of the members that load, so a wrong key is refused in seconds, not after
+    the whole measurement."""
+    for member, _entry in entries:
+        if member.spec is None and member.error is None:
+            load_member(member)
+    keys = [member.key for member, _entry in entries if member.error is None]
+    if baseline is not None and baseline not in keys:
+        raise UserError(f"--baseline {baseline}: not a member that loads; expected one of {', '.join(keys) or 'none'}")
+    for parent, child in pairs or ():
+        for key in (parent, child):
+            if key not in keys:
+                raise UserError(f"--pairs {parent}:{child}: {key} is not a member that loads; expected keys among "
+                                f"{', '.join(keys) or 'none'}")
+
+
 def _measure_entry(member: Member, entry: Dict[str, Any], parts: List[Dict[str, Any]], device: torch.device,
                    threads: Optional[int], save: Callable[[], None], taken: List[Dict[str, Any]]) -> None:
-    """Load ``member`` here; measure it unless ``entry`` has its measures; errors become the entry's status."""
-    load_member(member)
+    """Load ``member`` here (unless the preflight did); measure it unless ``entry`` has its measures; errors become
+    the entry's status."""
+    if member.spec is None and member.error is None:
+        load_member(member)
     entry["key"] = member.key
     earlier = taken[:next(i for i, e in enumerate(taken) if e is entry)]
     twins = [e["hint"] for e in earlier if e.get("key") == member.key and e.get("status") != "error"]
