@@ -7,6 +7,7 @@ its own command module, so that nothing imports the command line from below) bot
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from typing import Callable, List, NoReturn, Optional
@@ -21,6 +22,11 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> "NoReturn":  # type: ignore[override]
         self.exit(2, f"slimrlfn: error: {self.prog.split(' ', 1)[-1]}: {message} (see --help)\n")
+
+
+#: The write failures a run cannot mend itself: one line naming the file, never a traceback.
+OUTPUT_FULL = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+               errno.EROFS: "the file system is read-only"}
 
 
 def run_parsed(build: Callable[[], argparse.ArgumentParser], argv: List[str]) -> int:
@@ -46,6 +52,13 @@ def run_parsed(build: Callable[[], argparse.ArgumentParser], argv: List[str]) ->
     except KeyboardInterrupt:
         print("slimrlfn: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.errno not in OUTPUT_FULL:
+            raise
+        where = exc.filename or "an output file"
+        print(f"slimrlfn: error: {where}: {OUTPUT_FULL[exc.errno]} while writing; free some space or choose another "
+              f"output folder (files written whole are kept, and an interrupted run resumes)", file=sys.stderr)
+        return 1
 
 
 def run_single(name: str, add_arguments: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],

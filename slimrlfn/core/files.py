@@ -56,6 +56,12 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
             os.fsync(handle.fileno())
         give_default_mode(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if exc.filename is None:  # a failed write names no file: name the one being written
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -1,4 +1,5 @@
 """Output paths checked before work (slimrlfn.core.outputs): nothing is created, and the flag is named."""
+import os
 import shutil
 import subprocess
 
@@ -113,3 +114,38 @@ def test_an_existing_file_that_cannot_be_replaced_is_refused_before_any_work(tmp
     finally:
         subprocess.run(["chattr", "-i", str(target)], check=True)
     assert target.read_text() == "{}"
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 16 KiB tmpfs: a file system that fills at once (skipped, with the reason, where one cannot be mounted)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:120]}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_full_disk_is_one_line_naming_the_file_and_leaves_no_partial_file(full_disk, hr_dir, capsys):
+    from slimrlfn.cli import main
+    from slimrlfn.core.files import atomic_write_bytes
+
+    with pytest.raises(OSError) as raised:
+        atomic_write_bytes(full_disk / "big.bin", b"x" * 64 * 1024)
+    assert raised.value.filename == str(full_disk / "big.bin") and list(full_disk.iterdir()) == []
+
+    code = main(["data", "pairs", "--hr_dir", str(hr_dir), "--out_dir", str(full_disk / "d")])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 1 and "Traceback" not in err, err
+    assert lines[-1].startswith("slimrlfn: error: ") and "no space left on the device" in lines[-1], err
+    assert str(full_disk) in lines[-1]
+    partial = [p for p in full_disk.rglob("*") if p.name.endswith(".tmp") or ".partial" in p.name]
+    assert partial == [], partial
