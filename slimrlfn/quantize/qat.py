@@ -197,10 +197,37 @@ def prepare_qat(model: nn.Module, calibration: Optional[PathLike] = None, *, dat
     return quantize_for_qat(model, inputs, keep_fp32)
 
 
+#: What ``qat_state.pth`` holds, with the type each value must have.
+_STATE_KEYS = {"model": dict, "optimizer": dict, "done": int, "seconds": float, "losses": list}
+
+
+def _read_run(out: Path) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """``run.json`` and ``qat_state.pth`` of an interrupted run, checked: a damaged or foreign one is refused in one
+    line naming the file (the state is read weights-only: nothing in it runs)."""
+    damaged = "; delete the folder or choose another --out"
+    try:
+        run = json.loads((out / RUN_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--out {out}: {RUN_FILE} is damaged ({str(exc).splitlines()[0]}){damaged}") from None
+    if not isinstance(run, dict) or not isinstance(run.get("nncf_config"), dict):
+        raise UserError(f"--out {out}: {RUN_FILE} is not a QAT run record (no nncf_config){damaged}")
+    state = load_weights_only(out / STATE_FILE, "QAT state")
+    wrong = [key for key, kind in _STATE_KEYS.items()
+             if not isinstance(state, dict) or not isinstance(state.get(key), (kind, int) if kind is float else kind)]
+    if wrong:
+        raise UserError(f"--out {out}: {STATE_FILE} is not a QAT state (missing or wrong: {', '.join(wrong)})"
+                        f"{damaged}")
+    return run, state
+
+
 def _restore(model: nn.Module, run: Dict[str, Any], state: Dict[str, Any]) -> nn.Module:
     nncf = _nncf()
-    quantized = nncf.torch.load_from_config(copy.deepcopy(model).cpu().float().eval(), run["nncf_config"])
-    quantized.load_state_dict(state["model"])
+    try:
+        quantized = nncf.torch.load_from_config(copy.deepcopy(model).cpu().float().eval(), run["nncf_config"])
+        quantized.load_state_dict(state["model"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise UserError(f"{RUN_FILE} / {STATE_FILE}: do not fit this model ({str(exc).splitlines()[0]}); delete the "
+                        f"folder or choose another --out") from None
     return quantized
 
 
@@ -271,9 +298,8 @@ def _run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out: Path, settings:
     run_path = out / RUN_FILE
     state: Optional[Dict[str, Any]] = None
     if run_path.is_file() and (out / STATE_FILE).is_file():
-        run = json.loads(run_path.read_text())
+        run, state = _read_run(out)
         _check_resume(out, run, settings, digest)
-        state = load_weights_only(out / STATE_FILE, "QAT state")
         quantized = _restore(model, run, state)
     else:
         quantized = prepare_qat(model, calibration, data_range=data_range, keep_fp32=settings.keep_fp32)
@@ -292,7 +318,11 @@ def _run_qat(model: nn.Module, hr_dirs: Sequence[PathLike], out: Path, settings:
     optimizer = torch.optim.Adam(trainable, lr=settings.lr, betas=(0.9, 0.99))
     done, seconds, losses = 0, 0.0, []
     if state is not None:
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise UserError(f"--out {out}: {STATE_FILE} does not fit this run's optimizer ({exc}); delete the folder "
+                            f"or choose another --out") from None
         done, seconds, losses = int(state["done"]), float(state["seconds"]), list(state["losses"])
     step = TrainStep(quantized, optimizer, loss_fn, torch.device("cpu"),
                      teacher=teacher if settings.distill_weight else None)

@@ -3,6 +3,7 @@ interrupted run resumes to the same weights as a straight one."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.pairs import write_pairs
 from slimrlfn.deploy.backends import build_backend, is_installed
 from slimrlfn.deploy.int8 import QAT_IR, QAT_RECORD, psnr_drop
-from slimrlfn.quantize.qat import STATE_FILE, QatSettings, run_qat
+from slimrlfn.quantize.qat import RUN_FILE, STATE_FILE, QatSettings, run_qat
 from tests.helpers import textured_image, tiny_slimrlfn
 
 CPU = torch.device("cpu")
@@ -82,6 +83,18 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_straight_run(finished, p
                 calibration=photos, progress=False, data_range=255.0)
     with pytest.raises(UserError, match="another fp32 model"):
         run_qat(tiny_slimrlfn(seed=1), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, data_range=255.0)
+    for name, damage, needle in (  # a damaged or foreign run state: one line naming the file, nothing unpickled
+            ("truncated-run", lambda d: (d / RUN_FILE).write_text((d / RUN_FILE).read_text()[:40]),
+             f"{RUN_FILE} is damaged"),
+            ("truncated-state", lambda d: (d / STATE_FILE).write_bytes((d / STATE_FILE).read_bytes()[:100]),
+             "cannot be read as weights only"),
+            ("foreign-state", lambda d: torch.save({"model": {}, "done": "x"}, d / STATE_FILE),
+             "is not a QAT state .*optimizer")):
+        damaged = tmp_path / name
+        shutil.copytree(tmp_path / "run", damaged)
+        damage(damaged)
+        with pytest.raises(UserError, match=needle):
+            run_qat(tiny_slimrlfn(), [photos], damaged, SETTINGS, calibration=photos, progress=False, data_range=255.0)
     resumed = run_qat(tiny_slimrlfn(), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, data_range=255.0)
     assert resumed["iterations"] == 4
     straight = torch.load(out / STATE_FILE, weights_only=True)["model"]
