@@ -121,6 +121,7 @@ _case("backends-size-beyond-memory", f"{_BACKENDS} --out {{out}}/b.json".replace
 _case("field-baseline-unknown", f"{_FIELD} --out {{out}}/f.json --baseline nosuch", "--baseline nosuch",
       "not a member that loads")
 _case("field-pairs-unknown", f"{_FIELD} --out {{out}}/f.json --pairs a:b", "--pairs a:b", "not a member that loads")
+_case("export-opset-5", f"{_EXPORT} --out {{out}}/x/m.onnx --opset 5", "--opset 5", "17 or newer")
 _case("field-micro-iters-negative", f"{_FIELD} --out {{out}}/f.json --micro_iters -1", "--micro_iters -1")
 _case("backends-rounds-0", f"{_BACKENDS} --out {{out}}/b.json".replace("--rounds 1", "--rounds 0"), "--rounds")
 _case("field-runs-0", f"{_FIELD} --out {{out}}/f.json".replace("--runs 1", "--runs 0"), "--runs")

@@ -47,6 +47,8 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError(f"--check_images {args.check_images}: expected at least 1")
     if not args.tolerance > 0:
         raise UserError(f"--tolerance {args.tolerance}: expected a positive difference on the [0, 255] output")
+    if args.opset < MIN_OPSET:  # before any folder is made
+        raise UserError(f"--opset {args.opset}: expected {MIN_OPSET} or newer")
     if args.out is not None:
         check_output_file(args.out, "--out")
     spec = model_from_args(args)
