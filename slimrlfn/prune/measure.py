@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -71,6 +71,7 @@ def paired_latency(
     target_half_width: Optional[float] = None,
     time_cap_s: Optional[float] = None,
     max_runs: int = 400,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Dict[str, Any]:
     """Forward latency (ms) of ``model`` and, alternating with it (ABAB...), of ``baseline`` on one
     (1, 3, size, size) input in [0, ``data_range``].
@@ -78,7 +79,7 @@ def paired_latency(
     ``runs`` pairs are timed after ``warmup`` ones; with a baseline and ``target_half_width`` (0.03: +-3 %),
     timing goes on, pair by pair, until the paired ratio's 95 % interval is that narrow, ``time_cap_s`` seconds
     have gone by (counted from the first timed pair) or ``max_runs`` pairs were timed; ``stopped_by`` says which
-    (``runs`` when no target was set).
+    (``runs`` when no target was set). ``clock`` (seconds) measures the time cap; tests pass a fake one.
 
     Returns the medians over the timed samples (``latency_ms``, ``baseline_latency_ms``) with bootstrap 95 %
     intervals (``latency_ci_ms``, ``baseline_ci_ms``), their minima (``latency_min_ms``, ``baseline_min_ms``:
@@ -102,7 +103,7 @@ def paired_latency(
     i = 0
     while True:
         if i == warmup:
-            begin = time.perf_counter()
+            begin = clock()
         order = models if i % 2 == 0 else models[::-1]
         for name, net in order:
             _, ms, _ = timer(net, x)
@@ -118,7 +119,7 @@ def paired_latency(
                             n_boot=500, seed=seed)["half_width"] <= target_half_width:
                 stopped_by = "precision"
                 break
-        if time_cap_s is not None and time.perf_counter() - begin >= time_cap_s:
+        if time_cap_s is not None and clock() - begin >= time_cap_s:
             stopped_by = "time cap"
             break
         if timed >= max_runs:
