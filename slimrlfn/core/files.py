@@ -59,7 +59,7 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     except OSError as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        if exc.filename is None:  # a failed write names no file: name the one being written
+        if exc.filename is None and exc.errno is not None:  # a failed write names no file: name the one written
             raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     except BaseException:
