@@ -25,8 +25,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 #: The write failures a run cannot mend itself: one line naming the file, never a traceback.
-OUTPUT_FULL = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
-               errno.EROFS: "the file system is read-only"}
+OUTPUT_FULL = {getattr(errno, name): text for name, text in (("ENOSPC", "no space left on the device"),
+                                                              ("EDQUOT", "disk quota exceeded"),
+                                                              ("EROFS", "the file system is read-only"))
+               if hasattr(errno, name)}  # EDQUOT: not on every system
 
 
 def run_parsed(build: Callable[[], argparse.ArgumentParser], argv: List[str]) -> int:

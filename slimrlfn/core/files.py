@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Union
 
+from slimrlfn.core.errors import UserError
+
 __all__ = ["PathLike", "atomic_write_bytes", "cache_root", "give_default_mode", "atomic_write_text", "atomic_write_json",
-           "safe_name",
-           "first_difference", "sha256_of_file"]
+           "first_difference", "read_json", "safe_name", "sha256_of_file"]
 
 #: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
 PathLike = Union[str, "os.PathLike[str]"]
@@ -67,6 +68,17 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def read_json(path: PathLike, what: str) -> Any:
+    """The JSON document at ``path``; UserError ``"{what} {path}: ..."`` (one line) when it cannot be read or is not
+    JSON. What the document must hold is the caller's to check."""
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise UserError(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UserError(f"{what} {path}: not JSON ({str(exc).splitlines()[0]})") from None
 
 
 def atomic_write_text(path: PathLike, text: str) -> Path:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from slimrlfn.core.devices import device_text
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike, atomic_write_text
+from slimrlfn.core.files import PathLike, atomic_write_text, read_json
 from slimrlfn.factsheet.tables import latex_escape
 from slimrlfn.metrics.years import YEARS, document_years, year_value
 
@@ -29,12 +28,7 @@ __all__ = ["field_columns", "field_csv", "field_latex", "field_markdown", "field
 
 def read_field(path: PathLike) -> Dict[str, Any]:
     """The field document at ``path``; UserError (one line) when it is missing or not a field JSON."""
-    try:
-        doc = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise UserError(f"--field {path}: cannot read it ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise UserError(f"--field {path}: not JSON ({exc})") from None
+    doc = read_json(path, "--field")
     if not isinstance(doc, dict) or doc.get("kind") != "slimrlfn-field" or "ranking" not in doc:
         raise UserError(f"--field {path}: not a field results file (expected what slimrlfn field writes)")
     return doc

@@ -20,7 +20,7 @@ from slimrlfn.core.files import PathLike
 from slimrlfn.figures.style import SERIES_COLOURS, save_figure
 from slimrlfn.metrics.score import SCORE_YEAR
 
-__all__ = ["ntire_score_figure", "step_table", "trajectory_figure", "width_heatmap_figure"]
+__all__ = ["ntire_score_figure", "trajectory_figure", "width_heatmap_figure"]
 
 Records = Sequence[Mapping[str, Any]]
 _REF_MARKERS = ("*", "P", "X", "D")
@@ -189,10 +189,3 @@ def ntire_score_figure(
                           f"{device_name or _device_text(runs, references)}",
                  fontsize=9)
     return save_figure(fig, out_dir, stem)
-
-
-def step_table(records: Records, step: int) -> List[Dict[str, Any]]:
-    """One step as rows ``{unit, start, now, removed}`` for display (widths against step 0)."""
-    first, current = records[0], records[step]
-    return [{"unit": u, "start": first["widths"][u], "now": current["widths"][u],
-             "removed": first["widths"][u] - current["widths"][u]} for u in first["widths"]]

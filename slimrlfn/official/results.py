@@ -14,13 +14,12 @@ padded columns, ``Ave Time [ms] = (valid mean + test mean) / 2`` with 2 decimals
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike
+from slimrlfn.core.files import PathLike, read_json
 
 __all__ = ["RESULT_FIELDS", "model_id_of", "read_results", "read_results_table"]
 
@@ -50,12 +49,7 @@ def read_results(path: PathLike, what: str = "--results") -> List[Dict[str, Any]
     Each: ``key`` (stripped), ``raw_key``, ``model_id`` and the file's fields (absent optional ones None).
     UserError (one line) for a file that is missing, not JSON, or not shaped as ``test_demo.py`` writes it.
     """
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise UserError(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None
-    except ValueError as exc:
-        raise UserError(f"{what} {path}: not JSON ({exc})") from None
+    data = read_json(path, what)
     if not isinstance(data, dict) or not data:
         raise UserError(f"{what} {path}: expected test_demo.py's results.json, an object of entries by results name")
     entries = []

@@ -48,7 +48,7 @@ from torch import nn
 from slimrlfn.arch.checkpoints import weights_digest
 from slimrlfn.arch.weights import load_weights_only
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json
+from slimrlfn.core.files import PathLike, atomic_write_bytes, atomic_write_json, read_json
 from slimrlfn.core.locks import output_lock
 from slimrlfn.core.optional import require_module
 from slimrlfn.core.outputs import check_output_dir
@@ -205,10 +205,7 @@ def _read_run(out: Path) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """``run.json`` and ``qat_state.pth`` of an interrupted run, checked: a damaged or foreign one is refused in one
     line naming the file (the state is read weights-only: nothing in it runs)."""
     damaged = "; delete the folder or choose another --out"
-    try:
-        run = json.loads((out / RUN_FILE).read_text())
-    except (OSError, ValueError) as exc:
-        raise UserError(f"--out {out}: {RUN_FILE} is damaged ({str(exc).splitlines()[0]}){damaged}") from None
+    run = read_json(out / RUN_FILE, "QAT run record")
     if not isinstance(run, dict) or not isinstance(run.get("nncf_config"), dict):
         raise UserError(f"--out {out}: {RUN_FILE} is not a QAT run record (no nncf_config){damaged}")
     state = load_weights_only(out / STATE_FILE, "QAT state")

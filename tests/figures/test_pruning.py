@@ -6,7 +6,6 @@ import pytest
 
 from slimrlfn.figures.pruning import (
     ntire_score_figure,
-    step_table,
     trajectory_figure,
     width_heatmap_figure,
 )
@@ -35,10 +34,6 @@ def test_figures_are_saved_as_png_and_pdf(tmp_path, draw, stem):
     assert [p.name for p in paths] == [f"{stem}.png", f"{stem}.pdf"]
     assert paths[1].read_bytes()[:5] == b"%PDF-"
     assert float(mpimg.imread(paths[0])[..., :3].std()) > 0.01
-
-
-def test_step_table():
-    assert step_table(RUNS["taylor"], 1)[0] == {"unit": "b1.c1_r", "start": 30, "now": 27, "removed": 3}
 
 
 def test_figures_need_records(tmp_path):

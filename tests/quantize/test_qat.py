@@ -85,7 +85,7 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_straight_run(finished, p
         run_qat(tiny_slimrlfn(seed=1), [photos], tmp_path / "run", SETTINGS, calibration=photos, progress=False, data_range=255.0)
     for name, damage, needle in (  # a damaged or foreign run state: one line naming the file, nothing unpickled
             ("truncated-run", lambda d: (d / RUN_FILE).write_text((d / RUN_FILE).read_text()[:40]),
-             f"{RUN_FILE} is damaged"),
+             f"QAT run record .*{RUN_FILE}: not JSON"),
             ("truncated-state", lambda d: (d / STATE_FILE).write_bytes((d / STATE_FILE).read_bytes()[:100]),
              "cannot be read as weights only"),
             ("foreign-state", lambda d: torch.save({"model": {}, "done": "x"}, d / STATE_FILE),
