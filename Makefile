@@ -15,6 +15,7 @@ BIN := $(VENV)/bin
 MODE ?= quick
 DATA_DIR ?=
 FRESH ?=
+ONLY ?=
 
 .PHONY: workbook test test-fast lab lab-check hooks sample readme-figures docs clean-venv
 
@@ -27,16 +28,17 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 ## The main job: every notebook in order through papermill (MODE=quick|full, DATA_DIR=... optional; FRESH=1 measures
-## everything again instead of resuming what an earlier run left in runs/workbook/results).
+## everything again instead of resuming what an earlier run left in runs/workbook/results; ONLY="01 03" runs those).
 workbook: $(BIN)/.installed
-	$(BIN)/slimrlfn workbook --mode $(MODE) $(if $(DATA_DIR),--data_dir $(DATA_DIR),) $(if $(FRESH),--fresh,)
+	$(BIN)/slimrlfn workbook --mode $(MODE) $(if $(DATA_DIR),--data_dir $(DATA_DIR),) $(if $(FRESH),--fresh,) \
+		$(if $(ONLY),--only $(ONLY),)
 
 ## The tests (unit tests first, notebooks through papermill last).
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -ra
 
 ## The README's figures: copy those of the last workbook run (figures/, its summary and factsheet table) to docs/figures/.
-README_FIGURES := 05_tradeoff 05_pruning_trajectory 05_latency_traces 05_cold_vs_warm 05_sr_crops 04b_flops_vs_speedup
+README_FIGURES := 05_tradeoff 05_pruning_trajectory 05_latency_traces 05_cold_vs_warm 03_sr_crops 04b_flops_vs_speedup
 readme-figures:
 	@test -f runs/workbook/summary.json || { echo "runs/workbook/summary.json: no workbook run yet (make workbook first)"; exit 1; }
 	mkdir -p docs/figures

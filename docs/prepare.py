@@ -33,9 +33,11 @@ def public(text: str, replacements: list) -> str:
 
 def main(executed: Path = REPO / "runs" / "workbook" / "executed", root: Path = REPO) -> int:
     """Gather ``executed``'s notebooks; ``root`` is the folder the run worked in (written as ``.``)."""
-    shared = Path(os.environ.get("SLIMRLFN_SHARED") or REPO.parent / "shared").resolve()
-    replacements = sorted({(str(Path(root).resolve()), "."), (str(shared), "../shared"), (str(Path.home()), "~")},
-                          key=lambda pair: -len(pair[0]))
+    shared = Path(os.environ.get("SLIMRLFN_SHARED") or Path(root).absolute().parent / "shared")
+    # each folder as given and resolved (a ../shared that is a link names its target when resolved)
+    pairs = {(str(Path(root).absolute()), "."), (str(Path(root).resolve()), "."), (str(shared.absolute()), "../shared"),
+             (str(shared.resolve()), "../shared"), (str(Path.home()), "~")}
+    replacements = sorted(pairs, key=lambda pair: -len(pair[0]))
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir()

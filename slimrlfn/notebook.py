@@ -19,10 +19,13 @@ from typing import Any, Mapping, Optional
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 from slimrlfn.data.sample import make_sample
+from slimrlfn.figures.style import set_stamp
 
-__all__ = ["FLAG_PARAMETERS", "SAMPLE_FOLDER", "notebook_data", "notebook_errors", "conclusion_markdown", "rename_flags",
-           "timing_context"]
+__all__ = ["FLAG_PARAMETERS", "QUICK_NOTE", "SAMPLE_FOLDER", "notebook_data", "notebook_errors", "conclusion_markdown",
+           "quick_mode", "rename_flags", "timing_context"]
 
+#: What every figure of a quick-mode run says under it, and what the notebook says first.
+QUICK_NOTE = "quick mode: a check that everything runs, on a few images and runs; not a result"
 #: The folder name the notebooks' default ``data_dir`` (``../data/sample``) ends in.
 SAMPLE_FOLDER = Path("data") / "sample"
 #: A command-line flag of the package -> the notebooks' parameter that sets it.
@@ -95,6 +98,27 @@ def notebook_errors(names: Mapping[str, str] = FLAG_PARAMETERS, shell: Optional[
 
     shell.set_custom_exc((UserError,), one_line)
     return True
+
+
+def quick_mode(quick: bool, show: bool = True) -> Optional[str]:
+    """Say so when a notebook runs in quick mode: every figure it saves from now on carries :data:`QUICK_NOTE`
+    (:func:`slimrlfn.figures.style.set_stamp`), and the notebook shows the note as its first output (``show``).
+    Returns the note, or None in full mode (which clears the stamp)."""
+    note = QUICK_NOTE if quick else None
+    set_stamp(note)
+    if note and show:
+        text = (f"**Quick mode.** This run is {note.split(': ', 1)[1]}: its figures and tables say so; `make workbook "
+                f"MODE=full` gives the results.")
+        try:
+            from IPython import get_ipython
+            from IPython.display import Markdown, display
+        except ImportError:
+            get_ipython = None
+        if get_ipython is not None and get_ipython() is not None:
+            display(Markdown(f"> {text}"))
+        else:
+            print(text.replace("**", "").replace("`", ""))
+    return note
 
 
 def timing_context(threads: int, device_name: str) -> str:

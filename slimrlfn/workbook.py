@@ -18,12 +18,13 @@ recorded, before it starts; ``--fresh`` (``make workbook FRESH=1``) clears ``<ou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from slimrlfn.arch.arguments import add_models_arguments, select_models
 from slimrlfn.arch.ref import ModelRef
@@ -158,8 +159,6 @@ def run_workbook(
     ``models`` / ``challenge_repo`` / ``model_ids`` go to the notebooks that declare those parameters
     (checked here first: a model that does not load stops the run before any notebook starts).
     """
-    import papermill
-
     if notebooks_dir is None:
         notebooks_dir = Path("notebooks") if Path("notebooks").is_dir() else REPO_ROOT / "notebooks"
     notebooks_dir = Path(notebooks_dir)
@@ -189,6 +188,42 @@ def run_workbook(
     shown = {k: _public(v) for k, v in params.items()}  # the summary is published: no folder of this machine
     summary: Dict[str, Any] = {"mode": mode, "device_info": describe_device(torch_device),
                                "parameters": {**shown, **model_params}, "notebooks": [], "reused": reused}
+    with inline_figures():
+        _run_notebooks(notebooks, notebooks_dir, out_dir, params, model_params, summary)
+    atomic_write_json(out_dir / "summary.json", summary)
+    name = summary["device_info"]["device_name"]
+    print(f"\nworkbook ({mode}) on {name}:")
+    for row in summary["notebooks"]:
+        print(f"  {row['notebook']:36s} {row['status']:8s} {row['seconds']:7.1f} s")
+    print(f"summary: {out_dir / 'summary.json'}; figures: {figures_dir}")
+    return summary
+
+
+#: The backend ipykernel draws with by default: figures shown in the executed notebooks (and so in the book).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def inline_figures() -> Iterator[None]:
+    """For the body, kernels started from here draw inline, whatever ``MPLBACKEND`` says (``Agg`` in a headless
+    shell or CI would leave the executed notebooks, and the book, without their figures); restored afterwards."""
+    before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = before
+
+
+def _run_notebooks(notebooks: Sequence[Path], notebooks_dir: Path, out_dir: Path, params: Dict[str, Any],
+                   model_params: Dict[str, Any], summary: Dict[str, Any]) -> bool:
+    """Execute ``notebooks`` in order (after a failure the rest are skipped); rows into ``summary``; True if one
+    failed."""
+    import papermill
+
     failed = False
     for notebook in notebooks:
         row: Dict[str, Any] = {"notebook": notebook.name, "status": "skipped", "seconds": 0.0,
@@ -196,7 +231,7 @@ def run_workbook(
         summary["notebooks"].append(row)
         if failed:
             continue
-        print(f"== {notebook.name} ({mode})", flush=True)
+        print(f"== {notebook.name} ({summary['mode']})", flush=True)
         begin = time.perf_counter()
         try:
             declared = papermill.inspect_notebook(str(notebook))
@@ -211,13 +246,7 @@ def run_workbook(
             print(f"!! {notebook.name} failed in {row['error']} (executed copy: {row['executed']})", flush=True)
         row["seconds"] = round(time.perf_counter() - begin, 1)
         atomic_write_json(out_dir / "summary.json", summary)
-    atomic_write_json(out_dir / "summary.json", summary)
-    name = summary["device_info"]["device_name"]
-    print(f"\nworkbook ({mode}) on {name}:")
-    for row in summary["notebooks"]:
-        print(f"  {row['notebook']:36s} {row['status']:8s} {row['seconds']:7.1f} s")
-    print(f"summary: {out_dir / 'summary.json'}; figures: {figures_dir}")
-    return summary
+    return failed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

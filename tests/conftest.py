@@ -11,6 +11,10 @@ from slimrlfn.data.pairs import write_pairs
 from tests.helpers import textured_image, tree_fingerprint, write_fake_challenge_repo
 
 REPO = Path(__file__).resolve().parents[1]
+# The tests never download (the checkpoints come from ../shared or ./model_zoo) and draw off-screen, in this process and
+# in the processes and notebook kernels they start (unless the caller sets these variables).
+os.environ.setdefault("SLIMRLFN_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def shared_dir() -> Path:

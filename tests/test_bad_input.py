@@ -95,6 +95,14 @@ _case("data-pairs-tiny-image", "data pairs --hr_dir {tiny_hr} --out_dir {out}/d"
 _case("data-pairs-missing-hr", "data pairs --hr_dir {out}/nowhere --out_dir {out}/d", "--hr_dir")
 _case("export-tiny-check-image", f"{_EXPORT} --out {{out}}/m.onnx".replace("{pairs}", "{small_pairs}"), "sx4.png")
 _case("export-missing-check-data", f"{_EXPORT} --out {{out}}/m.onnx".replace("{pairs}", "{out}/nowhere"), "--check_data")
+_case("eval-zero-byte-hr", f"{_EVAL} --save_dir {{out}}/r/s".replace("{pairs}", "{zero_hr_pairs}"), "a.png",
+      "cannot be decoded")
+_case("eval-mismatched-data", f"{_EVAL} --save_dir {{out}}/r/s".replace("{pairs}", "{mismatched_pairs}"), "--data_dir",
+      "a.png", "after modcrop")
+_case("export-mismatched-check-data", f"{_EXPORT} --out {{out}}/x/m.onnx".replace("{pairs}", "{mismatched_pairs}"),
+      "--check_data", "a.png")
+_case("field-mismatched-data", f"{_FIELD} --out {{out}}/f.json".replace("{pairs}", "{mismatched_pairs}"), "a.png")
+_case("field-zero-byte-hr", f"{_FIELD} --out {{out}}/f.json".replace("{pairs}", "{zero_hr_pairs}"), "a.png")
 _case("field-missing-data", f"{_FIELD} --out {{out}}/f.json".replace("{pairs}", "{out}/nowhere"), "--data_dir")
 _case("factsheet-missing-field", "factsheet --field {out}/nowhere.json --out_dir {out}/fs", "--field")
 
@@ -112,6 +120,8 @@ _case("time-runs-0", f"{_TIME} --out {{out}}/t.json --runs 0", "--runs")
 _case("time-micro-size-too-small", "time --models {ckpt} --protocol micro --sizes 8x8 --runs 1 --out {out}/t.json",
       "--sizes")
 _case("prune-channels-per-step-0", f"{_PRUNE} --out_dir {{out}}/p --channels_per_step 0", "--channels_per_step")
+_case("prune-taylor-batches-0", f"{_PRUNE} --out_dir {{out}}/p --criterion taylor --taylor_batches 0",
+      "--taylor_batches 0", "positive")
 _case("train-iterations-0", f"{_TRAIN} --out_dir {{out}}/t".replace("--iterations 2", "--iterations 0"), "iterations")
 _case("train-stop-at-negative", f"{_TRAIN} --out_dir {{out}}/t --stop_at -5", "stop_at", "iteration >= 1")
 _case("train-max-minutes-0", f"{_TRAIN} --out_dir {{out}}/t --max_minutes 0", "max_minutes", "positive")
@@ -175,6 +185,12 @@ def bench(tmp_path_factory):
                                                 "prune_channels": [10 ** 9, 10 ** 9]}))
     paths["pairs"] = root / "pairs"
     write_pairs([("a", textured_image(96, 80, 1)), ("b", textured_image(80, 96, 2))], paths["pairs"], progress=False)
+    paths["zero_hr_pairs"] = root / "zero_hr_pairs"  # an HR image of zero bytes
+    shutil.copytree(paths["pairs"], paths["zero_hr_pairs"])
+    next(paths["zero_hr_pairs"].rglob("*_HR/a.png")).write_bytes(b"")
+    paths["mismatched_pairs"] = root / "mismatched_pairs"  # an HR image that is not 4x its LR image
+    shutil.copytree(paths["pairs"], paths["mismatched_pairs"])
+    write_image(next(paths["mismatched_pairs"].rglob("*_HR/a.png")), textured_image(64, 64, 1))
     paths["small_pairs"] = root / "small_pairs"
     write_pairs([("s", textured_image(32, 32, 3))], paths["small_pairs"], progress=False)
     paths["hr"] = root / "hr"

@@ -49,7 +49,7 @@ from xml.etree import ElementTree
 from slimrlfn.core.files import atomic_write_json
 
 REPO = Path(__file__).resolve().parents[2]  # bench/checks/ -> the checkout
-SETS = ("audit", "own")
+SETS = ("audit", "own", "issue35", "reach")
 #: The targets: every audit mutant killed; at least 20 of every 22 own mutants killed.
 OWN_SHARE = 20 / 22
 
@@ -73,6 +73,19 @@ T_FILES = ("tests/factsheet/test_factsheet.py", "tests/data/test_images.py")
 T_FACTSHEET = ("tests/factsheet",)
 T_SCHEDULE = ("tests/prune/test_schedule_choice.py", "tests/prune/test_schedule.py")
 T_PLAN = ("tests/prune/test_plan.py",) + T_SCHEDULE
+# issue 35: the field study and the bootstrap statistics
+T_RANK = ("tests/field/test_ranking.py", "tests/field/test_noise.py", "tests/field/test_analysis.py")
+T_NOISE = ("tests/field/test_noise.py",)
+T_ANALYSIS = ("tests/field/test_analysis.py",)
+T_STATS_ONLY = ("tests/metrics/test_stats.py",)
+
+# issue 35: pruning measurement, refit, challenge loader
+T_MEASURE = ("tests/prune/test_measure.py", "tests/prune/test_measure_pairs.py")
+T_REFIT = ("tests/prune/test_refit_ridge.py", "tests/prune/test_refit.py")
+T_CHALLENGE = ("tests/arch/test_challenge_repos.py", "tests/arch/test_challenge.py")
+
+# issue 35: int8 deployment, QAT, sensitivity
+
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,266 @@ MUTANTS: Tuple[Mutant, ...] = (
     Mutant("figure_warm_includes_run_1", "own", "slimrlfn/figures/timing.py",
            "if run >= warm_from and v is not None]", "if v is not None]", T_FIGURES,
            "the cold/warm figure plots consecutive run 1 (the cold start) among the warm runs"),
+    # ================================================================= issue 35: field study, statistics
+
+    # ------------------------------------------------------------------ issue 35's survivors
+    Mutant("kendall_tau_b_counts_joint_ties", "issue35", "slimrlfn/field/ranking.py",
+           "            if da == 0 and db == 0:\n                continue\n",
+           "            if da == 0 and db == 0:\n                ties_a += 1\n                ties_b += 1\n                continue\n",
+           T_RANK, "Kendall's tau-b counts a pair tied in both rankings in both denominator terms"),
+    Mutant("runs_needed_first_reach", "issue35", "slimrlfn/field/noise.py",
+           "if all(share >= agreement for share in shares[index:]):", "if shares[index] >= agreement:",
+           T_NOISE, "runs_needed is the first k that reaches the agreement, not the k from which it stays there"),
+    Mutant("micro_unsettled_as_length", "issue35", "slimrlfn/field/analysis.py",
+           'lengths = {shape: (w["length"] if w["settled"] else None)', 'lengths = {shape: (w["length"])',
+           T_ANALYSIS, "a micro trace that never settles is recorded as its length instead of None"),
+    Mutant("max_cold_minus_warm_without_abs", "issue35", "slimrlfn/field/analysis.py",
+           'float(np.max([abs(e["cold_minus_warm_ms"]) for e in measured',
+           'float(np.max([e["cold_minus_warm_ms"] for e in measured',
+           T_ANALYSIS, "max |cold - warm| computed without the abs (an entry faster cold than warm is missed)"),
+    Mutant("bootstrap_ci_default_90", "issue35", "slimrlfn/metrics/stats.py",
+           "confidence: float = 0.95, n_boot: int = 2000, seed: int = 0) -> Tuple[float, float]:",
+           "confidence: float = 0.90, n_boot: int = 2000, seed: int = 0) -> Tuple[float, float]:",
+           T_STATS_ONLY, "every default '95 %' bootstrap interval (summarize's CIs) is a 90 % one"),
+    Mutant("bootstrap_ci_alpha_not_halved", "issue35", "slimrlfn/metrics/stats.py",
+           "alpha = (1.0 - confidence) / 2.0\n    return float(", "alpha = (1.0 - confidence)\n    return float(",
+           T_STATS_ONLY, "bootstrap_ci's tails not halved: every 95 % interval is a 90 % one"),
+    Mutant("bootstrap_ci_lopsided", "issue35", "slimrlfn/metrics/stats.py",
+           "float(np.quantile(stats, 1.0 - alpha))", "float(np.quantile(stats, 1.0 - 2 * alpha))",
+           T_STATS_ONLY, "a lopsided bootstrap interval: percentiles 2.5 and 95 instead of 2.5 and 97.5"),
+    Mutant("ratio_ci_numerator_only", "issue35", "slimrlfn/metrics/stats.py",
+           "statistic(a[i]) / statistic(b[j])", "statistic(a[i]) / statistic(b)",
+           T_STATS_ONLY, "ratio_ci resamples the numerator only (the denominator's noise is left out of the CI)"),
+    Mutant("ratio_ci_lopsided", "issue35", "slimrlfn/metrics/stats.py",
+           "float(np.quantile(stats, 1 - alpha))]", "float(np.quantile(stats, 0.95))]",
+           T_STATS_ONLY, "ratio_ci's upper end at the 95th percentile instead of the 97.5th"),
+    # ------------------------------------------------------------------ our own, field/noise.py
+    Mutant("noise_agreement_strict", "reach", "slimrlfn/field/noise.py",
+           "if all(share >= agreement for share in shares[index:]):",
+           "if all(share > agreement for share in shares[index:]):",
+           T_NOISE, "a share exactly at the agreement does not count as agreeing"),
+    Mutant("noise_reference_median", "reach", "slimrlfn/field/noise.py",
+           "full_scores = scores({k: float(np.mean(runs_ms[k]))", "full_scores = scores({k: float(np.median(runs_ms[k]))",
+           T_NOISE, "the reference ranking from each entry's median run, not the mean runtime the field ranks by"),
+    Mutant("noise_year_ignored", "reach", "slimrlfn/field/noise.py",
+           "weights = scored_year(year).weights", 'weights = scored_year("2024").weights',
+           T_NOISE, "the resampled rankings always scored with 2024's weights, whatever year is asked for"),
+    Mutant("noise_k_up_to_fewest", "reach", "slimrlfn/field/noise.py",
+           "most = max(len(runs_ms[k]) for k in keys)", "most = min(len(runs_ms[k]) for k in keys)",
+           T_NOISE, "k only goes up to the fewest runs of any entry, not the most"),
+    Mutant("noise_drops_single_run_entries", "reach", "slimrlfn/field/noise.py",
+           "keys = [k for k, v in runs_ms.items() if len(v) > 0]", "keys = [k for k, v in runs_ms.items() if len(v) > 1]",
+           T_NOISE, "an entry with one run is left out of the resampled ranking"),
+    Mutant("noise_needs_every_entry_twice", "reach", "slimrlfn/field/noise.py",
+           "max(len(runs_ms[k]) for k in keys) < 2:", "min(len(runs_ms[k]) for k in keys) < 2:",
+           T_NOISE, "nothing resampled as soon as one entry has a single run"),
+    Mutant("noise_tau_needed_from_shares", "reach", "slimrlfn/field/noise.py",
+           'result["runs_needed_tau"] = _first_stable(result["mean_tau"], agreement)',
+           'result["runs_needed_tau"] = _first_stable(shares, agreement)',
+           T_NOISE, "runs_needed_tau computed from the same-ranking shares instead of the mean tau"),
+    # ------------------------------------------------------------------ our own, field/analysis.py
+    Mutant("pair_runtime_ratio_inverted", "reach", "slimrlfn/field/analysis.py",
+           "else tc / tp", "else tp / tc",
+           T_ANALYSIS, "a pair's runtime ratio is parent / child instead of child / parent"),
+    Mutant("ranked_by_name", "reach", "slimrlfn/field/analysis.py",
+           '"ranked": sorted(cold_ranks, key=cold_ranks.get)', '"ranked": sorted(cold_ranks)',
+           T_ANALYSIS, "the ranked list in key order instead of cold-rank order"),
+    Mutant("noise_not_under_doc_year", "reach", "slimrlfn/field/analysis.py",
+           "baseline, year=year) for protocol in", "baseline) for protocol in",
+           T_ANALYSIS, "the noise study scored under 2024 whatever the document's year"),
+    Mutant("micro_failed_record_used", "reach", "slimrlfn/field/analysis.py",
+           'if r.get("kind") == "micro" and r.get("status") == "ok"), None)', 'if r.get("kind") == "micro"), None)',
+           T_ANALYSIS, "a failed micro record is read as if it had measured"),
+    Mutant("child_slower_on_equal", "reach", "slimrlfn/field/analysis.py",
+           "bool(tc > tp)", "bool(tc >= tp)",
+           T_ANALYSIS, "a variant as fast as its parent is called slower"),
+    Mutant("prune_variant_paired_with_itself", "reach", "slimrlfn/field/analysis.py",
+           'and not p.get("use_prune")), None)', 'and p.get("use_prune")), None)',
+           T_ANALYSIS, "a use_prune variant's parent is looked up among the pruned entries (itself)"),
+    # ================================================================= issue 35: pruning measurement, refit, challenge loader
+
+    # ------------------------------------------------------------------ the issue's survivors
+    Mutant("latency_ratio_inverted", "issue35", "slimrlfn/prune/measure.py",
+           "paired = paired_ratio(model_ms, base_ms, seed=seed)", "paired = paired_ratio(base_ms, model_ms, seed=seed)",
+           T_MEASURE, "the paired latency ratio is baseline / model instead of model / baseline"),
+    Mutant("paired_timing_not_alternated", "issue35", "slimrlfn/prune/measure.py",
+           "order = models if i % 2 == 0 else models[::-1]", "order = models",
+           T_MEASURE, "paired timing always runs the model first (AB AB) instead of alternating (AB BA)"),
+    Mutant("refit_ridge_wrong_sign", "issue35", "slimrlfn/prune/refit.py",
+           "torch.linalg.solve(gram + torch.diag(penalty), cross)", "torch.linalg.solve(gram - torch.diag(penalty), cross)",
+           T_REFIT, "the refit's ridge term subtracted from the normal equations"),
+    Mutant("refit_ridge_on_bias", "issue35", "slimrlfn/prune/refit.py",
+           "        penalty[-1] = 0.0  # the bias is not shrunk\n", "",
+           T_REFIT, "the refit's ridge shrinks the bias too"),
+    Mutant("challenge_purge_inverted", "issue35", "slimrlfn/arch/challenge.py",
+           "if not module_file.startswith(inside):", "if module_file.startswith(inside):",
+           T_CHALLENGE, "the sys.modules purge keeps another repository's models/ and drops this one's"),
+    Mutant("duplicate_id_last_branch", "issue35", "slimrlfn/arch/registry_source.py",
+           "branches.setdefault(model_id, node)", "branches[model_id] = node",
+           T_CHALLENGE, "an id in two select_model branches is prechecked at the last one, not the first that runs"),
+    # ------------------------------------------------------------------ our own
+    Mutant("latency_iqr_negative", "reach", "slimrlfn/prune/measure.py",
+           "np.percentile(model_ms, [75, 25])", "np.percentile(model_ms, [25, 75])",
+           T_MEASURE, "the latency IQR computed as q25 - q75 (negative)"),
+    Mutant("rlfn_latency_is_the_model", "reach", "slimrlfn/prune/measure.py",
+           '"rlfn_latency_ms": latency["baseline_latency_ms"]', '"rlfn_latency_ms": latency["latency_ms"]',
+           T_MEASURE, "measure_model reports the model's latency as RLFN's"),
+    Mutant("baseline_min_of_model", "reach", "slimrlfn/prune/measure.py",
+           'result["baseline_min_ms"] = float(np.min(base_ms))', 'result["baseline_min_ms"] = float(np.min(model_ms))',
+           T_MEASURE, "the baseline's minimum taken over the model's samples"),
+    Mutant("latency_min_with_warmup", "reach", "slimrlfn/prune/measure.py",
+           '"latency_min_ms": float(np.min(model_ms))', '"latency_min_ms": float(np.min(samples["model"]))',
+           T_MEASURE, "the model's minimum latency counts the warm-up pairs"),
+    Mutant("refit_on_teacher_inputs", "reach", "slimrlfn/prune/refit.py",
+           'x = _capture(student, name, lr, "input")', 'x = _capture(teacher, name, lr, "input")',
+           T_REFIT, "each layer refit on the unpruned network's inputs, not those the refit layers before it give"),
+    Mutant("refit_mse_per_position", "reach", "slimrlfn/prune/refit.py",
+           "rows += target.numel()", "rows += target.shape[0]",
+           T_REFIT, "the refit report's MSE divided by positions instead of values (times the channels)"),
+    Mutant("refit_in_definition_order", "reach", "slimrlfn/prune/refit.py",
+           "order = _forward_order(student, batches[0])", "order = [n for n, _ in student.named_modules()]",
+           T_REFIT, "convolutions refit in the order they are defined, not the order the forward pass runs them"),
+    Mutant("challenge_purge_sibling_prefix", "reach", "slimrlfn/arch/challenge.py",
+           'inside = os.path.join(str(self.folder), "")', "inside = str(self.folder)",
+           T_CHALLENGE, "a sibling repository whose folder name starts with this one's keeps its models/ module"),
+    Mutant("challenge_repo_last_on_path", "reach", "slimrlfn/arch/challenge.py",
+           "sys.path.insert(0, str(self.folder))", "sys.path.append(str(self.folder))",
+           T_CHALLENGE, "the repository goes last on sys.path: another models/ package earlier on it wins"),
+    Mutant("challenge_namespace_not_bound", "reach", "slimrlfn/arch/challenge.py",
+           "sys.modules[package] = importlib.util.module_from_spec(spec)", "importlib.util.module_from_spec(spec)",
+           T_CHALLENGE, "the repository's models/ (no __init__.py) is left to the path search: a regular models package "
+           "anywhere on sys.path shadows it"),
+    Mutant("challenge_bytecode_flag_kept", "reach", "slimrlfn/arch/challenge.py",
+           "            sys.dont_write_bytecode = bytecode\n", "",
+           T_CHALLENGE, "sys.dont_write_bytecode is left True after an entry loads"),
+    Mutant("challenge_programs_not_restored", "reach", "slimrlfn/arch/challenge.py",
+           "            subprocess.Popen, os.system = original_programs\n", "",
+           T_CHALLENGE, "subprocess.Popen / os.system stay refused after an entry loads"),
+    Mutant("challenge_tile_zero_accepted", "reach", "slimrlfn/arch/challenge.py",
+           "not isinstance(tile, int) or tile < 1)", "not isinstance(tile, int) or tile < 0)",
+           T_CHALLENGE, "a tile of 0 from select_model is accepted"),
+    # ================================================================= issue 35: int8 deployment, QAT, sensitivity
+
+    Mutant('int8_gate_refuses_at_the_gate', 'issue35', 'slimrlfn/deploy/int8.py',
+           'if drop["drop_db"] > gate:',
+           'if drop["drop_db"] >= gate:',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'the int8 gate refuses a drop equal to the gate (documented: accepted when <= the gate)'),
+    Mutant('sensitivity_frontier_of_another_ranking', 'issue35', 'slimrlfn/quantize/sensitivity.py',
+           'measured = {row["k"]: row for row in result["frontier"] if row.get("keep_fp32") == ranking[:row["k"]]}',
+           'measured = {row["k"]: row for row in result["frontier"]}',
+           ('tests/quantize/test_sensitivity_resume.py', 'tests/quantize/test_sensitivity.py'),
+           'a resumed int8-sensitivity run keeps frontier rows measured under another ranking'),
+    Mutant('qat_resume_under_another_seed', 'issue35', 'slimrlfn/quantize/qat.py',
+           'identity = {k: v for k, v in asdict(self).items() if k != "save_every"}',
+           'identity = {k: v for k, v in asdict(self).items() if k not in ("save_every", "seed")}',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           "the seed left out of a QAT run's identity: a run resumes (or is returned finished) under another --seed"),
+    Mutant('qat_lr_never_decays', 'issue35', 'slimrlfn/quantize/qat.py',
+           'frac = max(done / settings.iterations,',
+           'frac = max(done // settings.iterations,',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           "QAT's progress by integer division: the cosine never leaves the peak learning rate"),
+    Mutant('sensitivity_drop_at_range_255', 'issue35', 'slimrlfn/quantize/sensitivity.py',
+           'torch.device("cpu"), data_range)["drop_db"]',
+           'torch.device("cpu"), 255.0)["drop_db"]',
+           ('tests/quantize/test_sensitivity_resume.py', 'tests/quantize/test_sensitivity.py'),
+           "the sensitivity drop measured at data range 255 whatever the model's contract range"),
+    Mutant('sensitivity_calibration_at_range_255', 'reach', 'slimrlfn/quantize/sensitivity.py',
+           'for array in calibration_inputs(calibration, data_range=data_range)]',
+           'for array in calibration_inputs(calibration, data_range=255.0)]',
+           ('tests/quantize/test_sensitivity_resume.py', 'tests/quantize/test_sensitivity.py'),
+           'the sensitivity ranking calibrates a [0, 1] model on [0, 255] inputs'),
+    Mutant('sensitivity_top_k_of_every_inner_conv_dropped', 'reach', 'slimrlfn/quantize/sensitivity.py',
+           'if 1 <= k <= len(inner)}',
+           'if 1 <= k < len(inner)}',
+           ('tests/quantize/test_sensitivity_resume.py', 'tests/quantize/test_sensitivity.py'),
+           'a frontier point keeping every inner convolution in fp32 (k = their count) is left out'),
+    Mutant('sensitivity_command_range_255', 'reach', 'slimrlfn/quantize/sensitivity_command.py',
+           'data_range=spec.data_range, top=args.top',
+           'data_range=255.0, top=args.top',
+           ('tests/quantize/test_sensitivity_resume.py', 'tests/quantize/test_sensitivity.py'),
+           "int8-sensitivity ranks a [0, 1] model at data range 255 (not the model's contract)"),
+    Mutant('qat_command_range_255', 'reach', 'slimrlfn/quantize/command.py',
+           'spec.result_name,\n                     data_range=spec.data_range)',
+           'spec.result_name,\n                     data_range=255.0)',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           'slimrlfn qat fine-tunes a [0, 1] model at data range 255'),
+    Mutant('qat_minutes_read_as_seconds', 'reach', 'slimrlfn/quantize/qat.py',
+           'budget = settings.minutes * 60.0 if',
+           'budget = settings.minutes if',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           "QAT's --minutes cap taken as seconds"),
+    Mutant('qat_lr_follows_the_farther_end', 'reach', 'slimrlfn/quantize/qat.py',
+           'frac = max(done / settings.iterations, seconds / budget',
+           'frac = min(done / settings.iterations, seconds / budget',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           'with a --minutes cap the cosine follows whichever end is farther, so the lr is still high when the cap stops it'),
+    Mutant('qat_resume_forgets_seconds_spent', 'reach', 'slimrlfn/quantize/qat.py',
+           'begin = time.perf_counter() - seconds',
+           'begin = time.perf_counter()',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           'a resumed QAT run forgets the seconds already spent: a --minutes cap starts again from zero'),
+    Mutant('qat_keep_fp32_identity_as_tuple', 'reach', 'slimrlfn/quantize/qat.py',
+           'identity["keep_fp32"] = list(self.keep_fp32)',
+           'identity["keep_fp32"] = self.keep_fp32',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           'keep_fp32 compared as a tuple to the list JSON holds: a mixed-precision run never resumes'),
+    Mutant('qat_lr_zero_accepted', 'reach', 'slimrlfn/quantize/qat.py',
+           '"lr": self.lr > 0',
+           '"lr": self.lr >= 0',
+           ('tests/quantize/test_qat_schedule.py', 'tests/quantize/test_qat.py'),
+           'a learning rate of 0 accepted (QAT that trains nothing)'),
+    Mutant('int8_gate_zero_becomes_default', 'reach', 'slimrlfn/deploy/int8.py',
+           'gate = DEFAULT_MAX_DROP_DB if max_drop_db is None else max_drop_db',
+           'gate = max_drop_db or DEFAULT_MAX_DROP_DB',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           '--int8_max_drop 0 silently becomes the default 0.05 dB gate'),
+    Mutant('int8_calibration_min_side_boundary', 'reach', 'slimrlfn/deploy/int8.py',
+           'if min(hr.shape[:2]) // scale < _MIN_SIDE:',
+           'if min(hr.shape[:2]) // scale <= _MIN_SIDE:',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'a calibration photo of exactly 32 LR pixels a side is skipped'),
+    Mutant('int8_calibration_limit_ignored', 'reach', 'slimrlfn/deploy/int8.py',
+           'return inputs[:limit]',
+           'return inputs',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'calibration_inputs returns more than limit inputs'),
+    Mutant('int8_calibration_at_range_255', 'reach', 'slimrlfn/deploy/int8.py',
+           'imresize_matlab(hr, 1.0 / scale), torch.device("cpu"), data_range)',
+           'imresize_matlab(hr, 1.0 / scale), torch.device("cpu"), 255.0)',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'int8 calibration inputs in [0, 255] for a [0, 1] model'),
+    Mutant('int8_last_conv_quantized', 'reach', 'slimrlfn/deploy/int8.py',
+           'keep = [convolutions[0], convolutions[-1]] if convolutions else []',
+           'keep = [convolutions[0]] if convolutions else []',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'the last convolution (which makes the SR) quantized instead of kept in fp32'),
+    Mutant('int8_overflow_fix_always_on', 'reach', 'slimrlfn/deploy/int8.py',
+           'fix = nncf.OverflowFix.ENABLE if overflow_fix else nncf.OverflowFix.DISABLE',
+           'fix = nncf.OverflowFix.ENABLE',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           "QAT's 8-bit weights get the 7-bit overflow fix of post-training"),
+    Mutant('int8_cache_key_without_data_range', 'reach', 'slimrlfn/deploy/int8.py',
+           '_calibration_identity(calibration), repr(data_range),',
+           '_calibration_identity(calibration),',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'the int8 cache key ignores the data range: a [0, 1] graph is served for a [0, 255] one'),
+    Mutant('int8_cache_key_by_file_names_only', 'reach', 'slimrlfn/deploy/int8.py',
+           'digest.update(hashlib.sha256(path.read_bytes()).digest())',
+           'pass  # the names only',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'the calibration folder keyed by file names only: new photos under old names hit the stale cache'),
+    Mutant('int8_drop_without_hr_modcrop', 'reach', 'slimrlfn/deploy/int8.py',
+           'hr = modcrop(pair["hr"], scale)',
+           'hr = pair["hr"]',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'psnr_drop does not mod-crop HR to the scale'),
+    Mutant('int8_qat_folder_without_weights', 'reach', 'slimrlfn/deploy/int8.py',
+           '(record_path.is_file() and xml.is_file() and xml.with_suffix(".bin").is_file())',
+           '(record_path.is_file() and xml.is_file())',
+           ('tests/deploy/test_int8_gate.py', 'tests/deploy/test_int8.py'),
+           'a QAT folder whose .bin is missing is taken for a finished run'),
 )
 
 
@@ -405,7 +678,7 @@ def summary_line(results: Sequence[Result]) -> str:
 
 
 def targets_met(results: Sequence[Result]) -> bool:
-    audit = [r for r in results if r.set == "audit"]
+    audit = [r for r in results if r.set in ("audit", "issue35", "reach")]  # each of these must be killed
     own = [r for r in results if r.set == "own"]
     ok = all(r.result == "killed" for r in audit)
     if own:
@@ -438,7 +711,15 @@ def _default_python() -> str:
     return str(venv) if venv.is_file() else sys.executable
 
 
+def load_table(path: str) -> Tuple[Mutant, ...]:
+    """Extra mutants from a Python file that defines ``MUTANTS`` (a sequence of ``Mutant``, given in its namespace)."""
+    namespace = {"Mutant": Mutant, "__name__": "mutation_table"}
+    exec(compile(Path(path).read_text(), path, "exec"), namespace)  # noqa: S102 - the developer's own table
+    return tuple(namespace["MUTANTS"])
+
+
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    global MUTANTS
     parser = _Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=SETS, action="append", dest="sets",
                         help="only this set (repeatable; default both)")
@@ -448,7 +729,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--python", default=_default_python(), help="the Python that runs pytest (default: .venv's)")
     parser.add_argument("--report", default=str(REPO / "runs" / "mutation_check.json"), help="the JSON report")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (its path is printed)")
+    parser.add_argument("--table", action="append", metavar="FILE",
+                        help="also the mutants of this Python file (it defines MUTANTS; repeatable)")
     args = parser.parse_args(argv)
+    for table in args.table or []:
+        if not Path(table).is_file():
+            parser.error(f"--table {table}: no such file; expected a Python file that defines MUTANTS")
+        MUTANTS = MUTANTS + load_table(table)
     names = {m.name for m in MUTANTS}
     unknown = [n for n in args.only or [] if n not in names]
     if unknown:

@@ -223,10 +223,17 @@ class ChallengeRepo:
     @contextlib.contextmanager
     def _environment(self, device: torch.device) -> Iterator[None]:
         """The repository on sys.path and as working directory, and the shims of the module docstring."""
+        inside = os.path.join(str(self.folder), "")  # with the separator: a sibling folder "esr2" is not in "esr"
         for name in [n for n in sys.modules if n.split(".")[0] in _REPO_PACKAGES]:
             module_file = getattr(sys.modules[name], "__file__", None) or ""
-            if not module_file.startswith(str(self.folder)):  # another repository's (or package's) models/utils
+            if not module_file.startswith(inside):  # another repository's (or package's) models/utils
                 del sys.modules[name]
+        for package in _REPO_PACKAGES:  # a folder without __init__.py is a namespace package, which a regular package
+            where = self.folder / package  # of that name anywhere on sys.path (pip's "utils") would shadow: bound here
+            if where.is_dir() and not (where / "__init__.py").is_file():
+                spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+                spec.submodule_search_locations = [str(where)]
+                sys.modules[package] = importlib.util.module_from_spec(spec)
         finder = None
         if not _torchvision_usable():
             finder = _StandInFinder()

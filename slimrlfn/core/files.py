@@ -12,15 +12,28 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from slimrlfn.core.errors import UserError
 
-__all__ = ["PathLike", "atomic_write_bytes", "cache_root", "give_default_mode", "atomic_write_text", "atomic_write_json",
+__all__ = ["CHECKOUT", "PathLike", "atomic_write_bytes", "cache_root", "public_path", "give_default_mode", "atomic_write_text", "atomic_write_json",
            "first_difference", "read_json", "safe_name", "sha256_of_file"]
 
 #: A file or folder argument: a ``str`` or any ``os.PathLike`` (``pathlib.Path``).
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+#: The folder this package's checkout lives in (the repository root for a clone with ``pip install -e``).
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def public_path(path: PathLike, root: Optional[PathLike] = None) -> str:
+    """``path`` as a published record names it: relative to ``root`` (default :data:`CHECKOUT`) when it lies under it,
+    so that no folder of this machine is written; otherwise as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(root or CHECKOUT).resolve()))
+    except ValueError:
+        return str(path)
 
 
 def cache_root() -> Path:

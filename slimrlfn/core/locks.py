@@ -15,6 +15,7 @@ from typing import Iterator
 
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
+from slimrlfn.core.outputs import no_empty_folders_on_failure
 
 __all__ = ["locked", "output_lock"]
 
@@ -78,19 +79,11 @@ def output_lock(folder: PathLike, flag: str) -> Iterator[None]:
     second run into the same folder is refused at once, in one line, instead of both doing all the work and the last
     writer's files remaining with timings taken beside its twin. POSIX ``flock`` on the folder (dropped by the kernel
     when a holder dies); ``filelock`` on ``.slimrlfn-run.lock`` beside it elsewhere."""
-    folder = Path(folder)
-    created = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first: the folders made here
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    # a run refused before it wrote anything leaves no empty folder behind, its new parents neither
+    with no_empty_folders_on_failure(folder, always=True) as folder:
+        folder.mkdir(parents=True, exist_ok=True)
         with _output_lock(folder, flag):
             yield
-    finally:
-        for made in created:  # a run refused before it wrote anything leaves no empty folder behind, parents neither
-            try:
-                if made.is_dir() and not any(made.iterdir()):
-                    made.rmdir()
-            except OSError:
-                break
 
 
 @contextlib.contextmanager

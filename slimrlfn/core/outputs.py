@@ -7,14 +7,16 @@ refused command leaves the output tree as it was.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 
-__all__ = ["check_output_dir", "check_output_file"]
+__all__ = ["check_output_dir", "check_output_file", "no_empty_folders_on_failure"]
 
 
 def _existing_ancestor(path: Path, flag: str, original: Path) -> Path:
@@ -63,3 +65,24 @@ def check_output_file(path: PathLike, flag: str) -> Path:
             raise UserError(f"{flag} {original}: cannot be replaced ({exc.strerror or type(exc).__name__}); expected "
                             f"a file this user can write") from None
     return original
+
+
+@contextlib.contextmanager
+def no_empty_folders_on_failure(folder: PathLike, always: bool = False) -> Iterator[Path]:
+    """For the body, which may make ``folder``: when the body fails (or always, with ``always``), the folders it made
+    on the way to ``folder`` (``folder`` and its new parents, deepest first) are removed again while empty, so that
+    a refused or failed run leaves no empty folder behind."""
+    folder = Path(folder)
+    created = [f for f in (folder, *folder.absolute().parents) if not f.exists()]
+    failed = True
+    try:
+        yield folder
+        failed = False
+    finally:
+        if failed or always:
+            for made in created:
+                try:
+                    if made.is_dir() and not any(made.iterdir()):
+                        made.rmdir()
+                except OSError:
+                    break

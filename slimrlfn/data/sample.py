@@ -17,6 +17,7 @@ from slimrlfn.core.files import PathLike
 from slimrlfn.data.bicubic import imresize_matlab
 from slimrlfn.data.images import modcrop, read_image
 from slimrlfn.data.pairs import ImagePair, find_pairs, write_pairs
+from slimrlfn.data.validation import check_pairs
 from slimrlfn.arch.contract import uint8_to_tensor
 
 __all__ = ["SAMPLE_SPLITS", "example_images", "make_sample", "real_input", "sample_photos"]
@@ -63,6 +64,7 @@ def example_images(data_dir: Optional[PathLike] = None, split: str = "valid", li
     """
     if data_dir is not None:
         pairs = find_pairs(data_dir, split, flag=flag)[:limit]
+        check_pairs(pairs, 4, flag)  # unfit data is the data's fault, said before anything is exported
         return [{"name": p.name, "lr": read_image(p.lr_path), "hr": read_image(p.hr_path), "lr_path": str(p.lr_path)}
                 for p in pairs]
     from skimage import data as skdata

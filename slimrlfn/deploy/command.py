@@ -65,9 +65,13 @@ def run_export(args: argparse.Namespace) -> int:
                          exporter=args.exporter)
     psnr = (f", PSNR {report['psnr_onnx']:.4f} dB (eager {report['psnr_eager']:.4f})"
             if report["psnr_onnx"] is not None else "")
-    runtimes = ", ".join(f"{name} {c['max_abs_diff']:.2e}" for name, c in report["checks"].items())
+    over = {name for name, c in report["checks"].items() if not c["within_tolerance"]}
+    runtimes = ", ".join(f"{name} {c['error'] if c.get('error') else format(c['max_abs_diff'], '.2e')}"
+                         + (" (over the tolerance)" if name in over else "") for name, c in report["checks"].items())
     print(f"{out}: {report['exporter']} exporter, opset {report['opset']}, input {report['input_size']}, max abs difference to eager on the [0, 255] output over "
-          f"{len(report['images'])} image(s): {runtimes}{psnr}; exported in {report['export_s']:.2f} s")
+          f"{len(report['images'])} image(s): {runtimes}{psnr}; exported in {report['export_s']:.2f} s"
+          + (f"; kept because {', '.join(sorted(set(report['checks']) - over))} runs it within --tolerance "
+             f"{args.tolerance:g}; the {', '.join(sorted(over))} backend refuses this file" if over else ""))
     return 0
 
 

@@ -239,7 +239,8 @@ def export_onnx(model: nn.Module, out_path: PathLike, images: Sequence[Dict[str,
               "input_size": "dynamic" if size is None else f"{size[0]}x{size[1]}",
               "input": f"lr: float32 (1, 3, {h}, {w}) in [0, {data_range:g}]",
               "output": f"sr: float32 (1, 3, {out_h}, {out_w}) in [0, {data_range:g}]", "data_range": data_range,
-              **check, "checks": {c["runtime"]: {k: c.get(k) for k in ("max_abs_diff", "psnr_onnx", "psnr_diff_db", "error")
-                                                     if k in c} for c in checks}}
+              **check, "checks": {c["runtime"]: {**{k: c.get(k) for k in ("max_abs_diff", "psnr_onnx", "psnr_diff_db",
+                                                                          "error") if k in c},
+                                                 "within_tolerance": c in passing} for c in checks}}
     atomic_write_json(str(out_path) + ".json", report)
     return report

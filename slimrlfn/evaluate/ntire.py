@@ -33,9 +33,10 @@ from slimrlfn.arch.spec import ModelSpec
 from slimrlfn.core.devices import describe_device, peak_memory_mib, reset_peak_memory, resolve_device
 from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
-from slimrlfn.core.outputs import check_output_dir
+from slimrlfn.core.outputs import check_output_dir, no_empty_folders_on_failure
 from slimrlfn.data.images import image_size, modcrop, read_image, write_image
 from slimrlfn.data.pairs import ImagePair, find_pairs
+from slimrlfn.data.validation import check_pair_sizes
 from slimrlfn.arch.contract import tensor_to_uint8, uint8_to_tensor
 from slimrlfn.core.progress import tqdm
 from slimrlfn.deploy.backends import PSNR_GATED, build_backend, resolve_backend
@@ -84,7 +85,7 @@ def _checked_lr(path: Path, min_size: int = MIN_INPUT_SIZE) -> np.ndarray:
     lr_img = read_image(path)
     if min(lr_img.shape[:2]) < min_size:
         raise UserError(f"LR image {path}: {lr_img.shape[1]}x{lr_img.shape[0]} is smaller than "
-                        f"the {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} the ESA branch needs")
+                        f"the {min_size}x{min_size} the model takes")
     return lr_img
 
 
@@ -200,8 +201,17 @@ def evaluate(
     Returns the model's results entry (also written to ``save_dir/results.json`` and ``.txt``).
     """
     save_dir = check_output_dir(save_dir, "--save_dir")
+    with no_empty_folders_on_failure(save_dir):  # an image that fails to decode leaves no empty --save_dir behind
+        return _evaluate(spec, data_dir, save_dir, include_test, device, tile, with_ssim, save_images, overwrite,
+                         progress, backend, tolerance, recount, int8_max_drop, int8_calibration, int8_model)
+
+
+def _evaluate(spec, data_dir, save_dir, include_test, device, tile, with_ssim, save_images, overwrite, progress,
+              backend, tolerance, recount, int8_max_drop, int8_calibration, int8_model) -> Dict[str, Any]:
     splits = ["valid", "test"] if include_test else ["valid"]
     pairs = {split: find_pairs(data_dir, split, spec.scale) for split in splits}  # fail before any work
+    for split in splits:
+        check_pair_sizes(pairs[split], spec.scale, "--data_dir", spec.min_size)
     existing = load_results(save_dir)
     if spec.result_name in existing and not overwrite:
         raise UserError(f"{save_dir / 'results.json'} already has an entry {spec.result_name!r}; "

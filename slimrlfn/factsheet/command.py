@@ -19,8 +19,6 @@ def add_factsheet_arguments(parser: argparse.ArgumentParser) -> argparse.Argumen
     parser.add_argument("--figures_dir", default="figures", help="the 05_* figures go here (PNG + PDF)")
     parser.add_argument("--out_dir", default=None,
                         help="the tables go here (LaTeX, Markdown, CSV, JSON; default: <results_dir>/factsheet)")
-    parser.add_argument("--data_dir", default=None,
-                        help="NTIRE-layout data for the SR crops (default: the folder notebook 03 evaluated)")
     parser.add_argument("--field", default=None,
                         help="a field JSON (slimrlfn field, notebook 06): its table only (field.tex/.md/.csv in --out_dir)")
     return parser
@@ -39,7 +37,7 @@ def run_factsheet_from_args(args: argparse.Namespace) -> int:
         print(f"tables: {', '.join(map(str, paths))}")
         return 0
     check_output_dir(args.figures_dir, "--figures_dir")
-    summary = write_factsheet(args.results_dir, args.figures_dir, args.out_dir, args.data_dir)
+    summary = write_factsheet(args.results_dir, args.figures_dir, args.out_dir)
     print((Path(summary["out_dir"]) / "factsheet.md").read_text())
     print(f"tables ({len(summary['tables'])} files) in {summary['out_dir']}; "
           f"figures ({len(summary['figures'])} files) in {summary['figures_dir']}")

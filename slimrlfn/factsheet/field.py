@@ -91,8 +91,14 @@ def field_rows(doc: Dict[str, Any]) -> List[List[str]]:
     return rows
 
 
-def field_notes(doc: Dict[str, Any]) -> List[str]:
-    """The lines under the table: what was measured, where, tau, the undercounts and the failures."""
+#: The first note of a field table from a quick-mode run.
+QUICK_FIELD_NOTE = ("Quick mode: a few entries, runs and images, to check that everything runs; not a result "
+                    "(the workbook's full mode, or slimrlfn field, gives one).")
+
+
+def field_notes(doc: Dict[str, Any], quick: bool = False) -> List[str]:
+    """The lines under the table: what was measured, where, tau, the undercounts and the failures; first, with
+    ``quick``, that this is a quick-mode run."""
     ranking = doc.get("ranking", {})
     warm_runs = max(doc["runs"] - 1, 0)
     year, years = document_years(doc)
@@ -100,7 +106,8 @@ def field_notes(doc: Dict[str, Any]) -> List[str]:
     weights = "; ".join(f"{'/'.join(f'{w:g}' for w in YEARS[y].weights or ())} ({y}"
                         + "".join(f", {o}" for o, r in YEARS.items() if o != y and r.weights == YEARS[y].weights
                                   and o not in years) + ")" for y in [year] + [y for y in years if y != year])
-    notes = [
+    notes = [QUICK_FIELD_NOTE] if quick else []
+    notes += [
         f"Device: {device_text(doc.get('device_info'))}. Cold: the official protocol, {doc['runs']} fresh "
         f"processes, one whole-image forward per image with no warm-up, parts in order "
         f"({', '.join(p['label'] for p in doc['parts'])}); warm: runs 2..{doc['runs']} of {doc['runs']} "
@@ -120,15 +127,15 @@ def field_notes(doc: Dict[str, Any]) -> List[str]:
     return notes
 
 
-def field_markdown(doc: Dict[str, Any]) -> str:
-    """The table as Markdown, with its notes."""
+def field_markdown(doc: Dict[str, Any], quick: bool = False) -> str:
+    """The table as Markdown, with its notes (``quick``: a quick-mode run, said first)."""
     columns = field_columns(doc)
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in field_rows(doc)]
-    return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in field_notes(doc)) + "\n"
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in field_notes(doc, quick)) + "\n"
 
 
-def field_latex(doc: Dict[str, Any]) -> str:
+def field_latex(doc: Dict[str, Any], quick: bool = False) -> str:
     """The table as LaTeX (needs ``\\usepackage{booktabs}``), the notes as a footnote paragraph."""
     columns = field_columns(doc)
     spec = "r" * columns.index("Entry") + "l" + "r" * (len(columns) - columns.index("Entry") - 1)
@@ -136,12 +143,13 @@ def field_latex(doc: Dict[str, Any]) -> str:
              " & ".join(latex_escape(c) for c in columns) + r" \\", r"\midrule"]
     lines += [" & ".join(latex_escape(cell) for cell in row) + r" \\" for row in field_rows(doc)]
     lines += [r"\bottomrule", r"\end{tabular}", "", r"\par\smallskip\footnotesize"]
-    lines += [latex_escape(note) + r"\\" for note in field_notes(doc)]
+    lines += [latex_escape(note) + r"\\" for note in field_notes(doc, quick)]
     return "\n".join(lines) + "\n"
 
 
-def field_csv(doc: Dict[str, Any]) -> str:
-    """The table as CSV: numbers without the ``±`` text (mean and sd in their own columns)."""
+def field_csv(doc: Dict[str, Any], quick: bool = False) -> str:
+    """The table as CSV: numbers without the ``±`` text (mean and sd in their own columns); ``quick``: a last column
+    ``mode`` says "quick" on every row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     parts = [p["label"] for p in doc["parts"]]
@@ -152,7 +160,7 @@ def field_csv(doc: Dict[str, Any]) -> str:
                     + [f"psnr_{p}" for p in parts]
                     + ["runtime_cold_ms", "runtime_cold_sd", "runtime_warm_ms", "runtime_warm_sd",
                        "score_cold", "score_warm"] + [f"score_{p}_{y}" for y in others for p in ("cold", "warm")]
-                    + ["load_forwards", "error"])
+                    + ["load_forwards", "error"] + (["mode"] if quick else []))
     year = document_years(doc)[0]
     for e in doc["entries"]:
         m = e.get("measures") or {}
@@ -164,15 +172,17 @@ def field_csv(doc: Dict[str, Any]) -> str:
                         + [e.get("runtime_cold_ms"), e.get("runtime_cold_sd"), e.get("runtime_warm_ms"),
                            e.get("runtime_warm_sd"), e.get("score_cold"), e.get("score_warm")]
                         + [year_value(e, f"score_{p}", y) for y in others for p in ("cold", "warm")]
-                        + [e.get("load_forwards"), e.get("error")])
+                        + [e.get("load_forwards"), e.get("error")] + (["quick"] if quick else []))
     return buffer.getvalue()
 
 
-def write_field_tables(doc: Dict[str, Any], out_dir: PathLike, stem: str = "field") -> List[Path]:
-    """Write ``stem.tex``, ``stem.md`` and ``stem.csv`` to ``out_dir`` (created), atomically; returns the paths."""
+def write_field_tables(doc: Dict[str, Any], out_dir: PathLike, stem: str = "field", quick: bool = False) -> List[Path]:
+    """Write ``stem.tex``, ``stem.md`` and ``stem.csv`` to ``out_dir`` (created), atomically; returns the paths.
+    ``quick``: the tables of a quick-mode run, which say so."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix, text in ((".tex", field_latex(doc)), (".md", field_markdown(doc)), (".csv", field_csv(doc))):
+    for suffix, text in ((".tex", field_latex(doc, quick)), (".md", field_markdown(doc, quick)),
+                         (".csv", field_csv(doc, quick))):
         written.append(atomic_write_text(out / f"{stem}{suffix}", text))
     return written

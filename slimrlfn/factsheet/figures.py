@@ -6,7 +6,8 @@
 - ``05_pruning_trajectory``: :func:`slimrlfn.figures.pruning.trajectory_figure`;
 - ``05_latency_traces`` and ``05_cold_vs_warm``: :func:`slimrlfn.figures.timing.plot_latency_traces` and
   :func:`~slimrlfn.figures.timing.plot_cold_warm` (they write the device on the figure);
-- ``05_sr_crops``: :func:`slimrlfn.figures.sr_crop_panels` and :func:`~slimrlfn.figures.sr_crops_figure`.
+
+The SR crops are notebook 03's figure (``03_sr_crops``): the factsheet names it and does not save a copy.
 
 Every figure is drawn under :data:`FACTSHEET_STYLE` (one set of font sizes, TrueType fonts in the PDF
 as paper templates ask; colours are the Okabe-Ito hues of the reused functions) and saved atomically
@@ -22,15 +23,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from slimrlfn.core.errors import UserError
 from slimrlfn.core.files import PathLike
 from slimrlfn.factsheet.data import FactsheetInputs
-from slimrlfn.figures.crops import sr_crop_panels, sr_crops_figure
 from slimrlfn.figures.pruning import trajectory_figure
 from slimrlfn.figures.style import save_figure
 from slimrlfn.figures.timing import plot_cold_warm, plot_latency_traces
 
-__all__ = ["FACTSHEET_STYLE", "FIGURE_STEMS", "crop_data_dir", "tradeoff_figure", "tradeoff_points", "write_figures"]
+__all__ = ["FACTSHEET_STYLE", "FIGURE_STEMS", "tradeoff_figure", "tradeoff_points", "write_figures"]
 
 
 
@@ -41,7 +40,7 @@ FACTSHEET_STYLE: Dict[str, Any] = {
     "savefig.dpi": 150, "pdf.fonttype": 42, "ps.fonttype": 42,
 }
 #: The figures :func:`write_figures` writes (stems without the prefix).
-FIGURE_STEMS = ("tradeoff", "pruning_trajectory", "latency_traces", "cold_vs_warm", "sr_crops")
+FIGURE_STEMS = ("tradeoff", "pruning_trajectory", "latency_traces", "cold_vs_warm")
 
 _MODEL_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#E69F00", "#56B4E9", "#000000")  # Okabe-Ito
 #: One colour per pruning criterion (the pruned models' diamonds), apart from the models' colours.
@@ -147,33 +146,9 @@ def tradeoff_figure(
     return save_figure(fig, out_dir, stem)
 
 
-def crop_data_dir(inputs: FactsheetInputs, data_dir: Optional[PathLike] = None) -> Path:
-    """The NTIRE-layout data of the SR crops: ``data_dir``, else the folder notebook 03 evaluated."""
-    if data_dir:
-        if not Path(data_dir).is_dir():
-            raise UserError(f"--data_dir {data_dir}: no such folder (the NTIRE-layout data notebook 03 evaluated)")
-        return Path(data_dir)
-    recorded = Path(inputs.evaluation["data_dir"])
-    if not recorded.is_dir():
-        raise UserError(f"data folder {recorded} (recorded by notebook 03): no such folder; pass --data_dir "
-                        f"with the data it evaluated (for the SR crops)")
-    return recorded
-
-
-def write_figures(inputs: FactsheetInputs, figures_dir: PathLike, data_dir: Optional[PathLike] = None,
-                  prefix: str = "05_") -> List[Path]:
+def write_figures(inputs: FactsheetInputs, figures_dir: PathLike, prefix: str = "05_") -> List[Path]:
     """Write the :data:`FIGURE_STEMS` figures as ``<prefix><stem>.png`` and ``.pdf``; returns the paths."""
     figures_dir = Path(figures_dir)
-    data = crop_data_dir(inputs, data_dir)
-    counts = [row["model"] for row in inputs.model_definition["counts"]]
-    eval_dir = inputs.paths["eval_results"].parent
-    result_names = [name for label in counts for name, entry in inputs.eval_results.items()
-                    if entry.get("model", name) == label]
-    if not result_names:
-        raise UserError(f"{inputs.paths['eval_results']}: no entry for {', '.join(counts)}; "
-                        "re-run notebooks/03_evaluation.ipynb")
-    first_entry = inputs.eval_results[result_names[0]]
-    image = inputs.evaluation.get("crop", {}).get("image") or first_entry["valid_names"][0]
     paths: List[Path] = []
     with matplotlib.rc_context(FACTSHEET_STYLE):
         paths += tradeoff_figure(tradeoff_points(inputs), figures_dir, f"{prefix}tradeoff")
@@ -182,8 +157,4 @@ def write_figures(inputs: FactsheetInputs, figures_dir: PathLike, data_dir: Opti
         paths += save_figure(plot_latency_traces(inputs.separate, inputs.consecutive), figures_dir,
                              f"{prefix}latency_traces")
         paths += save_figure(plot_cold_warm(inputs.separate, inputs.consecutive), figures_dir, f"{prefix}cold_vs_warm")
-        panels, box, hr = sr_crop_panels(eval_dir, data, image, result_names, size=128)
-        paths += sr_crops_figure(panels, figures_dir, f"{prefix}sr_crops", context=(hr, box),
-                                 title=f"{image}, x4: crops {box.width}x{box.height} px; PSNR (RGB, border 4) "
-                                       "on the whole image")
     return paths

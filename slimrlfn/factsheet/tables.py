@@ -174,7 +174,7 @@ def csv_table(sheet: Factsheet, models: Optional[Sequence[str]] = None) -> str:
             v = sheet.values[model][q.key]
             writer.writerow([model, q.key, q.label, q.unit, q.how, NA if v.value is None else repr(v.value),
                              "" if v.spread is None else repr(v.spread), "" if v.n is None else v.n,
-                             v.measured_on, v.note or ""])
+                             v.measured_on, "; ".join(n for n in ("quick mode" if sheet.quick else "", v.note) if n)])
     return out.getvalue()
 
 

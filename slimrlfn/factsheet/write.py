@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from slimrlfn.core.files import PathLike
+from slimrlfn.core.files import PathLike, public_path
 from slimrlfn.factsheet.data import gather, load_inputs
-from slimrlfn.factsheet.figures import crop_data_dir, write_figures
+from slimrlfn.factsheet.figures import write_figures
 from slimrlfn.factsheet.tables import write_tables
 
 __all__ = ["SUMMARY_KEYS", "summary", "write_factsheet"]
@@ -29,22 +29,20 @@ def write_factsheet(
     results_dir: PathLike = "runs/workbook/results",
     figures_dir: PathLike = "figures",
     out_dir: Optional[PathLike] = None,
-    data_dir: Optional[PathLike] = None,
 ) -> Dict[str, Any]:
     """Write the tables to ``out_dir`` (default ``<results_dir>/factsheet``) and the figures to ``figures_dir``.
 
-    ``data_dir`` is the NTIRE-layout data of the SR crops (default: the folder notebook 03 recorded).
+    The SR crops are notebook 03's own figure (``03_sr_crops``), not saved again.
     Returns ``{"results_dir", "out_dir", "figures_dir", "models", "quick", "timing_device", "tables",
     "figures", "factsheet"}``: paths as strings, ``quick`` whether any input came from a quick-mode run,
     ``timing_device`` the device of notebook 04's timings, ``factsheet`` the values as ``factsheet.json``
     holds them.
     """
     inputs = load_inputs(results_dir)
-    crop_data_dir(inputs, data_dir)  # fail on a missing data folder before writing anything
     sheet = gather(inputs)
     out = Path(out_dir) if out_dir else Path(results_dir) / "factsheet"
     tables = write_tables(sheet, out)
-    figures = write_figures(inputs, figures_dir, data_dir)
+    figures = write_figures(inputs, figures_dir)
     return {"results_dir": str(results_dir), "out_dir": str(out), "figures_dir": str(figures_dir),
             "models": sheet.models, "quick": sheet.quick, "timing_device": str(inputs.timing["device"]),
             "tables": [str(p) for p in tables],
@@ -52,7 +50,9 @@ def write_factsheet(
 
 
 def summary(written: Dict[str, Any], quick: bool) -> Dict[str, Any]:
-    """Notebook 05's ``05_factsheet.json`` from what :func:`write_factsheet` returned (``quick``: the notebook's mode)."""
+    """Notebook 05's ``05_factsheet.json`` from what :func:`write_factsheet` returned (``quick``: the notebook's mode);
+    the files named relative to the checkout (:func:`slimrlfn.core.files.public_path`)."""
     return {"quick": bool(quick), "inputs_quick": written["quick"], "device": written["timing_device"],
-            "models": written["models"], "tables_dir": written["out_dir"], "tables": written["tables"],
-            "figures": written["figures"], "factsheet": written["factsheet"]}
+            "models": written["models"], "tables_dir": public_path(written["out_dir"]),
+            "tables": [public_path(p) for p in written["tables"]],
+            "figures": [public_path(p) for p in written["figures"]], "factsheet": written["factsheet"]}

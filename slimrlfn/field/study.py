@@ -31,10 +31,13 @@ from slimrlfn.arch.ref import ModelRef
 from slimrlfn.core.devices import resolve_device
 from slimrlfn.core.errors import UserError, one_line
 from slimrlfn.core.files import PathLike, atomic_write_json, first_difference
+from slimrlfn.core.locks import output_lock
 from slimrlfn.core.progress import tqdm
 from slimrlfn.field.analysis import analyse
 from slimrlfn.field.measure import measure_member
 from slimrlfn.field.members import Member, list_members, load_member
+from slimrlfn.data.pairs import find_pairs
+from slimrlfn.data.validation import check_pairs
 from slimrlfn.field.parts import data_parts, official_splits
 from slimrlfn.field.worker import run_job_subprocess
 from slimrlfn.metrics.years import YEARS, scored_year, year_of_repository
@@ -125,6 +128,16 @@ def run_field(
     (instead of a UserError) when ``out`` holds another identity. ``year``: the challenge year whose weights rank
     the field first (:func:`field_year`).
     """
+    if out is None:
+        return _run_field(**locals())
+    # a second field into the same folder (its tables go there too) is refused at once, not measured beside the first
+    with output_lock(Path(out).parent, "--out"):
+        return _run_field(**locals())
+
+
+def _run_field(challenge_repo, model_ids, models, data_dirs, runs, device, threads, micro_warmup, micro_iters,
+               micro_sizes, include_test, variants, baseline, pairs, out, overwrite, restart_on_mismatch, progress,
+               year) -> Dict[str, Any]:
     if not isinstance(runs, int) or runs < 1:
         raise UserError(f"--runs {runs}: expected at least 1 run")
     year = field_year(year, challenge_repo)
@@ -173,7 +186,7 @@ def run_field(
         if out_path is not None:
             atomic_write_json(out_path, doc)
 
-    _preflight(entries, baseline, pairs)
+    _preflight(entries, baseline, pairs, parts)
     per_member = 2 * runs
     done_units = sum(len(e["cold"]) + (runs if e["warm"] else 0) for _, e in entries)
     bar = tqdm(total=len(entries) * per_member, initial=done_units, desc="field", unit="run", disable=not progress)
@@ -216,14 +229,18 @@ def run_field(
 
 
 def _preflight(entries: Sequence[Tuple[Member, Dict[str, Any]]], baseline: Optional[str],
-               pairs: Optional[Sequence[Tuple[str, str]]]) -> None:
-    """Before anything is timed: every member loaded here (or its one-line reason recorded), and ``--baseline`` and
+               pairs: Optional[Sequence[Tuple[str, str]]], parts: Sequence[Dict[str, Any]] = ()) -> None:
+    """Before anything is timed: every member loaded here (or its one-line reason recorded), the data of ``parts``
+    checked once (every image decodes, every HR is the scale times its LR), and ``--baseline`` and
     ``--pairs`` checked against the keys of the members that load, so a wrong key is refused in seconds, not after
     the whole measurement."""
     for member, _entry in entries:
         if member.spec is None and member.error is None:
             load_member(member)
     keys = [member.key for member, _entry in entries if member.error is None]
+    for scale in sorted({member.spec.scale for member, _entry in entries if member.error is None}):
+        for part in parts:  # the data every member runs on, read once: unfit data is refused before any timing
+            check_pairs(find_pairs(part["data_dir"], part["split"], scale, "--data_dir"), scale, "--data_dir")
     if baseline is not None and baseline not in keys:
         raise UserError(f"--baseline {baseline}: not a member that loads; expected one of {', '.join(keys) or 'none'}")
     for parent, child in pairs or ():

@@ -84,7 +84,7 @@ def plot_flops_vs_speedup(document: Dict[str, Any], path: Optional[PathLike] = N
     if not sizes:
         raise ValueError("plot_flops_vs_speedup: no model was measured")
     base_label = _label_of(document, baseline)
-    fig, axes = plt.subplots(1, len(sizes), figsize=(5.2 * len(sizes), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5.2 * len(sizes), 5.0), squeeze=False)  # room for the names
     for ax, size in zip(axes[0], sizes):
         points = speedups(document, size)
         reductions = np.linspace(0, max(p["flops_reduction"] for p in points) * 1.1 + 1e-3, 50)
@@ -93,15 +93,20 @@ def plot_flops_vs_speedup(document: Dict[str, Any], path: Optional[PathLike] = N
             mine = sorted((p for p in points if p["backend"] == backend), key=lambda p: p["flops_reduction"])
             label = backend if mine[0]["resolved"] == backend else f"{backend} ({mine[0]['resolved']})"
             ax.plot([p["flops_reduction"] * 100 for p in mine], [p["speedup"] for p in mine], "o-", label=label)
-        # each model sits at one FLOPs reduction whatever the backend: name it once, on a dotted line
-        for model, p in {p["model"]: p for p in points if p["model"] != baseline}.items():
+        # each model sits at one FLOPs reduction whatever the backend: a dotted line, named once above the axes
+        # (inside, the names ran into the points of the backends)
+        models = {p["model"]: p for p in points if p["model"] != baseline}
+        for p in models.values():
             ax.axvline(p["flops_reduction"] * 100, color="0.75", lw=0.8, ls=":", zorder=0)
-            ax.text(p["flops_reduction"] * 100, 0.02, f"{p['label']} ", rotation=90, fontsize=7, ha="right", va="bottom",
-                    color="0.35", transform=ax.get_xaxis_transform())
+        top = ax.secondary_xaxis("top")
+        top.set_xticks([p["flops_reduction"] * 100 for p in models.values()])
+        top.set_xticklabels([p["label"] for p in models.values()], rotation=90, fontsize=7, color="0.35")
+        top.tick_params(length=0, pad=2)
         ax.axhline(1.0, color="0.7", lw=0.8)
         ax.set_xlabel(f"FLOPs reduction vs {base_label} [%]")
         ax.set_ylabel(f"speed-up vs {base_label} on the same backend [x]")
-        ax.set_title(f"LR {size[0]}x{size[1]}")
+        longest = max((len(p["label"]) for p in models.values()), default=0)
+        ax.set_title(f"LR {size[0]}x{size[1]}", pad=6 + 4.2 * longest)  # above the rotated model names
         ax.legend(fontsize=7, loc="upper left")
     return _finish(fig, document, "FLOPs saved vs time saved, per inference path", path)
 

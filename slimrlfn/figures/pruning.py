@@ -10,7 +10,7 @@ with :func:`slimrlfn.figures.style.save_figure`. Figures that show latency name 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -11,22 +11,37 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 from slimrlfn.core.files import PathLike, give_default_mode
 
-__all__ = ["SERIES_COLOURS", "place_labels", "save_figure", "split_stem"]
+__all__ = ["SERIES_COLOURS", "place_labels", "save_figure", "set_stamp", "split_stem"]
 
 #: Line and bar colours of successive series (colour-blind safe Okabe-Ito hues).
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+#: The note :func:`save_figure` writes under every figure while set (:func:`set_stamp`): "quick mode" in a quick run.
+_STAMP: Optional[str] = None
+
+
+def set_stamp(text: Optional[str]) -> None:
+    """From now on, every figure :func:`save_figure` saves carries ``text`` under its lower right corner (None: no
+    note). A quick-mode run sets it so that no figure of two or three points reads as a result."""
+    global _STAMP
+    _STAMP = text
 
 
 def save_figure(fig: Any, out_dir: PathLike, stem: str, close: bool = True) -> List[Path]:
     """Save ``fig`` as ``out_dir/stem.png`` (150 dpi) and ``out_dir/stem.pdf``, atomically; returns both paths.
 
     Creates ``out_dir``. ``close``: if ``fig`` is managed by pyplot, close it afterwards (a notebook
-    that wants to show a pyplot figure inline passes False).
+    that wants to show a pyplot figure inline passes False). The note of :func:`set_stamp`, when set, is drawn
+    under the figure (once, however often the figure is saved).
     """
+    if _STAMP and getattr(fig, "_slimrlfn_stamp", None) != _STAMP:
+        fig.text(0.995, -0.005, _STAMP, ha="right", va="top", fontsize=8, color="#D55E00", style="italic")
+        fig._slimrlfn_stamp = _STAMP
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

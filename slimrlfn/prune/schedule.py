@@ -177,7 +177,7 @@ class PruneRun:
             loss = SRLoss("l1", "l1", s.distill_weight if teacher is not None else 0.0,
                           data_range=self.contract.data_range)
             first = step * _PATCHES_PER_STEP + _PATCHES_PER_STEP // 2
-            batches = (self._batch(first + i * s.batch_size, s.batch_size) for i in range(max(1, s.taylor_batches)))
+            batches = (self._batch(first + i * s.batch_size, s.batch_size) for i in range(s.taylor_batches))
 
             def loss_fn(sr, lr, hr):
                 teacher_sr = None

@@ -86,10 +86,11 @@ def check_settings(s: PruneSettings) -> None:
         raise UserError(f"--rank {s.rank!r}: expected one of {', '.join(RANKS)}")
     if not s.scope or any(k not in UNIT_KINDS for k in s.scope):
         raise UserError(f"--scope {' '.join(s.scope)}: expected one or more of {', '.join(UNIT_KINDS)}")
-    for key in ("channels_per_step", "multiple_of", "min_channels", "batch_size", "latency_size", "latency_runs"):
+    for key in ("channels_per_step", "multiple_of", "min_channels", "batch_size", "latency_size", "latency_runs",
+                "taylor_batches"):
         if not isinstance(getattr(s, key), int) or getattr(s, key) < 1:
             raise UserError(f"--{key} {getattr(s, key)}: expected a positive integer")
-    for key in ("finetune_iterations", "taylor_batches", "latency_warmup", "refit_patches"):
+    for key in ("finetune_iterations", "latency_warmup", "refit_patches"):
         if not isinstance(getattr(s, key), int) or getattr(s, key) < 0:
             raise UserError(f"--{key} {getattr(s, key)}: expected 0 or more")
     for key in ("max_steps", "val_max_images"):

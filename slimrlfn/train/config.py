@@ -150,6 +150,8 @@ def _read_config_file(path: Path) -> Dict[str, Any]:
         return {}
     if not isinstance(document, dict):
         raise UserError(f"--config {path}: expected a mapping of settings, got {type(document).__name__}")
+    if {"config", "model_config"} <= set(document) and isinstance(document["config"], dict):
+        return document["config"]  # a run's own config.json: its settings, under "config"
     return document
 
 

@@ -102,6 +102,21 @@ def test_a_pruning_run_into_a_folder_another_run_holds_is_refused(tmp_path, monk
             schedule.prune_iteratively(object(), log=lambda line: None)
 
 
+def test_a_field_into_a_folder_another_field_holds_is_refused_before_it_lists_a_member(tmp_path, monkeypatch):
+    """Two `field` runs into one folder (the JSON and its tables) must not both measure at once."""
+    from slimrlfn.core.locks import output_lock
+    from slimrlfn.field import study
+
+    monkeypatch.setattr(study, "list_members", lambda *a, **k: pytest.fail("the second field must not start"))
+    with output_lock(tmp_path / "field", "--out"):
+        with pytest.raises(UserError, match=r"--out .*field: another run is writing there right now"):
+            study.run_field(models=["rlfn"], out=tmp_path / "field" / "field.json", progress=False)
+    monkeypatch.setattr(study, "list_members", lambda *a, **k: (_ for _ in ()).throw(UserError("no such member")))
+    with pytest.raises(UserError, match="no such member"):  # free again; a refusal leaves no empty folder
+        study.run_field(models=["rlfn"], out=tmp_path / "new" / "field.json", progress=False)
+    assert not (tmp_path / "new").exists()
+
+
 def test_an_existing_file_that_cannot_be_replaced_is_refused_before_any_work(tmp_path):
     target = tmp_path / "results.json"
     target.write_text("{}")

@@ -89,6 +89,22 @@ def test_figures_are_written_and_not_blank(document, tmp_path):
         plot_backend_cold_warm(document, "slimrlfn")
 
 
+def test_flops_vs_speedup_names_the_models_where_no_point_or_title_is(document, tmp_path):
+    """04b's model names were drawn inside the axes, over the backends' points: now above it, clear of the title."""
+    fig = plot_flops_vs_speedup(document, tmp_path / "a")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in [a for a in fig.axes if a.get_title()]:
+        names = [t for child in ax.child_axes for t in child.get_xticklabels() if t.get_text()]
+        assert names, "the models are not named"
+        inside = ax.get_window_extent(renderer)
+        title = ax.title.get_window_extent(renderer)
+        for name in names:
+            box = name.get_window_extent(renderer)
+            assert box.y0 >= inside.y1 - 1, f"{name.get_text()} is inside the axes"
+            assert not box.overlaps(title), f"{name.get_text()} runs into the title"
+
+
 @pytest.mark.parametrize("isolate", [False, True], ids=["one_process", "a_process_per_path"])
 def test_compare_backends_on_an_official_model(official_zoo, tmp_path, isolate):
     out = tmp_path / "b.json"

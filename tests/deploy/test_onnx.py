@@ -86,6 +86,27 @@ def test_cli_export_checkpoint(small_model, tmp_path, capsys):
     assert out.is_file() and "max abs difference to eager" in capsys.readouterr().out
 
 
+def test_an_export_kept_by_one_runtime_says_which_runtime_is_over_the_tolerance(small_model, tmp_path, capsys,
+                                                                                monkeypatch):
+    """The file is kept when one runtime runs it within --tolerance; the line must say the other one does not."""
+    from slimrlfn.arch.checkpoints import save_checkpoint
+    from slimrlfn.deploy import command
+
+    def fake_export(model, out, images, *args, **kwargs):
+        return {"exporter": "torchscript", "opset": 17, "input_size": "dynamic", "images": ["a"], "export_s": 0.1,
+                "psnr_onnx": None, "psnr_eager": None,
+                "checks": {"onnxruntime": {"max_abs_diff": 2e-3, "within_tolerance": False},
+                           "openvino": {"max_abs_diff": 4e-4, "within_tolerance": True}}}
+
+    monkeypatch.setattr(command, "export_onnx", fake_export)
+    checkpoint = save_checkpoint(small_model, tmp_path / "small.pth")
+    assert main(["export", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "s.onnx")]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "onnxruntime 2.00e-03 (over the tolerance), openvino 4.00e-04; exported" in line
+    assert line.endswith("kept because openvino runs it within --tolerance 0.001; the onnxruntime backend refuses "
+                         "this file")
+
+
 def test_official_exports_keep_set5_psnr(official_zoo, set5_dir, tmp_path, capsys):
     """Issue 6: max |ONNX - eager| <= 1e-3 on the [0, 255] output and Set5 PSNR equal to 0.001 dB."""
     import os

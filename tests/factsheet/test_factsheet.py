@@ -186,13 +186,19 @@ def test_unreadable_or_outdated_input_is_a_user_error(results):
         load_inputs(results / "nowhere")
 
 
-def test_a_missing_data_folder_stops_before_anything_is_written(results, tmp_path):
-    out = tmp_path / "out"
-    with pytest.raises(UserError, match=r"recorded by notebook 03\): no such folder; pass --data_dir"):
-        write_factsheet(results, tmp_path / "figures", out)
-    with pytest.raises(UserError, match="--data_dir .*nowhere: no such folder"):
-        write_factsheet(results, tmp_path / "figures", out, data_dir=tmp_path / "nowhere")
-    assert not out.exists()
+def test_the_factsheet_saves_no_copy_of_notebook_03s_sr_crops(results, tmp_path, monkeypatch):
+    """05 saves only the figures it draws: the SR crops are 03's figure (byte-identical copies were published)."""
+    from slimrlfn.factsheet import figures
+
+    saved = []
+    for name in ("tradeoff_figure", "trajectory_figure"):
+        monkeypatch.setattr(figures, name, lambda *args, **kw: saved.append(args[2]) or [])
+    monkeypatch.setattr(figures, "save_figure", lambda fig, folder, stem: saved.append(stem) or [])
+    for name in ("tradeoff_points", "plot_latency_traces", "plot_cold_warm"):
+        monkeypatch.setattr(figures, name, lambda *args, **kw: None)
+    figures.write_figures(load_inputs(results), tmp_path)
+    assert saved == ["05_tradeoff", "05_pruning_trajectory", "05_latency_traces", "05_cold_vs_warm"]
+    assert saved == [f"05_{stem}" for stem in figures.FIGURE_STEMS]
 
 
 def test_command_line_arguments(results, tmp_path):
@@ -265,6 +271,7 @@ def test_csv_table_is_long_format_with_full_precision(results):
     assert by["RLFN", "runtime_cold"]["measured_on"] == TIMING_DEVICE
     missing = [r for r in rows if r["value"] == "n/a"]
     assert {r["quantity"] for r in missing} == {"psnr_test", "memory"} and all(r["note"] for r in missing)
+    assert all(r["note"].startswith("quick mode") for r in rows), "a quick-mode factsheet says so on every row"
     frame = pd.read_csv(io.StringIO(text))
     assert frame["value"].isna().sum() == len(missing), "pandas reads n/a as missing"
     single = list(csv.DictReader(io.StringIO(csv_table(sheet, ["SlimRLFN"]))))

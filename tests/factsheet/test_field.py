@@ -70,3 +70,14 @@ def test_a_field_json_written_before_the_year_records_still_reads():
         old = by_key[row["key"]].get("rank_cold_2026")
         assert row["rank_cold_2026"] == ("" if old is None else str(old)) and row["year"] == "2024"
     assert f"2026 weights: {doc['ranking']['tau_2026']:.3f}" in field_markdown(doc)
+
+
+def test_the_field_tables_of_a_quick_run_say_quick_mode_in_every_format(tmp_path):
+    """A quick-mode field (2 runs, 4 entries) must not read as a result: its tables say so, the CSV on every row."""
+    doc = fake_field_doc()
+    assert "quick mode" not in field_markdown(doc).lower()
+    paths = write_field_tables(doc, tmp_path, stem="06_field_quick", quick=True)
+    tex, md, table = (p.read_text() for p in paths)
+    assert md.split("\n\n")[1].startswith("- Quick mode: ") and "Quick mode: " in tex
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert rows and all(r["mode"] == "quick" for r in rows)

@@ -95,3 +95,81 @@ def test_a_year_without_weights_is_refused():
     doc["year"] = "2023"
     with pytest.raises(UserError, match="--year 2023: its score is not known"):
         analyse(doc)
+
+
+def _entry(doc, key):
+    return next(e for e in doc["entries"] if e["key"] == key)
+
+
+def test_micro_warmup_length_is_none_for_a_trace_that_never_settles():
+    """Catches an unsettled micro trace recorded as its length (as if it had warmed up at its last forward)."""
+    doc = fake_field_doc()
+    micro = next(r for r in _entry(doc, "00_Base")["warm"] if r["kind"] == "micro")
+    settles = [50.0, 20.0, 12.0, 10.2, 10.0, 9.9, 10.1, 10.0, 10.0, 9.95]  # within 5 % of 10 from the 4th on
+    spikes = [30.0] + [10.0] * 8 + [30.0]  # the last forward is out of the band: never settles
+    micro["samples"] = ([{"name": "256x256", "warmup": i < 3, "ms": ms} for i, ms in enumerate(settles)]
+                        + [{"name": "128x128", "warmup": i < 3, "ms": ms} for i, ms in enumerate(spikes)])
+    analyse(doc)
+    assert _entry(doc, "00_Base")["micro_warmup_length"] == {"256x256": 3, "128x128": None}
+    assert _entry(doc, "10_Fast")["micro_warmup_length"] is None, "no samples, no lengths"
+
+
+def test_a_failed_micro_record_gives_no_micro_numbers():
+    """Catches the micro numbers read from a micro record whose run failed."""
+    doc = fake_field_doc()
+    base = _entry(doc, "00_Base")
+    failed = {"model": "m", "pid": 900, "kind": "micro", "run": None, "status": "error", "error": "out of memory"}
+    base["warm"] = [r for r in base["warm"] if r["kind"] != "micro"] + [failed]
+    analyse(doc)
+    assert (base["micro_ms"], base["micro_warmup"], base["micro_warmup_length"]) == (None, None, None)
+    assert base["rank_warm"] == 3, "the failed micro record does not touch the warm runs"
+
+
+def test_max_abs_cold_minus_warm_counts_an_entry_slower_warm_than_cold():
+    """Catches max |cold - warm| computed without the abs (an entry slower warm than cold would be missed)."""
+    doc = fake_field_doc()
+    steady = _entry(doc, "11_Steady")
+    for record, ms in zip((r for r in steady["warm"] if r["kind"] == "run"), (61.0, 60.0, 60.2)):
+        record["runtime_ms"] = ms
+    analyse(doc)
+    assert steady["cold_minus_warm_ms"] == pytest.approx(22.0333333 - 60.1), "the sign is kept per entry"
+    assert doc["ranking"]["max_abs_cold_minus_warm_ms"] == pytest.approx(60.1 - 22.0333333)
+    assert fake_field_doc()["ranking"]["max_abs_cold_minus_warm_ms"] == pytest.approx(30.0 - 15.1)
+
+
+def test_the_ranked_list_is_in_cold_rank_order():
+    """Catches ranking.ranked listed in key order instead of cold-rank order."""
+    doc = fake_field_doc()
+    assert doc["ranking"]["ranked"] == ["11_Steady", "10_Fast", "10_Fastlite", "00_Base"]
+
+
+def test_a_pair_runtime_ratio_is_child_over_parent_and_an_equal_runtime_is_not_slower():
+    """Catches the pair's runtime ratio inverted (parent / child) and a child as fast as its parent called slower."""
+    doc = fake_field_doc()
+    (pair,) = doc["ranking"]["pairs"]
+    assert pair["runtime_ratio_cold"] == pytest.approx(22.5 / 20.5)
+    assert pair["runtime_ratio_warm"] == pytest.approx(9.05 / 10.05)
+    for record in _entry(doc, "10_Fastlite")["cold"]:  # the same cold runs as its parent, 10_Fast
+        record["runtime_ms"] = {1: 20.0, 2: 21.0, 3: 20.5}[record["run"]]
+    analyse(doc)
+    (pair,) = doc["ranking"]["pairs"]
+    assert pair["runtime_ratio_cold"] == 1.0 and pair["child_slower_cold"] is False
+
+
+def test_the_noise_study_is_scored_under_the_documents_year():
+    """Catches the noise study run under 2024's weights when the document ranks under another year."""
+    doc = fake_field_doc()
+    assert {p: n["year"] for p, n in doc["ranking"]["noise"].items()} == {"cold": "2024", "warm": "2024"}
+    doc["year"] = "2026"
+    analyse(doc)
+    assert {p: n["year"] for p, n in doc["ranking"]["noise"].items()} == {"cold": "2026", "warm": "2026"}
+
+
+def test_a_use_prune_variant_is_paired_with_the_unpruned_entry_of_its_model():
+    """Catches a use_prune variant's parent looked up among the pruned entries (so it pairs with itself)."""
+    doc = fake_field_doc()
+    steady = _entry(doc, "11_Steady")
+    steady["model_id"], steady["use_prune"] = 10, True  # model 10 run with use_prune: its parent is 10_Fast
+    analyse(doc)
+    assert [(p["parent"], p["child"]) for p in doc["ranking"]["pairs"]] == [
+        ("10_Fast", "11_Steady"), ("10_Fast", "10_Fastlite")]

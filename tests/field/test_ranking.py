@@ -55,3 +55,15 @@ def test_rankings_of_a_made_up_field_by_hand():
     assert out["tau"]["2024"] == pytest.approx(-1 / 3)
     missing = rankings({"cold": {"S": 1.0, "B": 2.0}, "warm": {"S": None, "B": None}}, flops, params, "B")
     assert missing["ranks"]["2024"]["warm"] == {} and missing["tau"]["2024"] is None
+
+
+def test_kendall_tau_b_leaves_out_pairs_tied_in_both_rankings():
+    """Catches tau-b counting a pair tied in both rankings among the pairs of its denominator terms."""
+    from scipy.stats import kendalltau
+
+    # Pairs: (1, 2) tied in both, left out; (3, 4) tied in a only; the other four concordant:
+    # tau-b = 4 / sqrt((4 + 1) * 4) = 0.894 (counting the joint tie as well: 4 / sqrt(6 * 5) = 0.730).
+    a, b = [1, 1, 2, 2], [1, 1, 2, 3]
+    assert kendall_tau(a, b) == pytest.approx(4 / math.sqrt(20), abs=1e-12)
+    for a, b in ([1, 1, 2, 2], [1, 1, 2, 3]), ([2, 2, 1, 3, 3], [5, 5, 4, 1, 1]), ([1, 1, 1, 2], [3, 3, 3, 1]):
+        assert kendall_tau(a, b) == pytest.approx(kendalltau(a, b).statistic, abs=1e-12)

@@ -73,3 +73,35 @@ def test_paired_ratio_cancels_shared_load_and_refuses_unpaired_samples():
     with pytest.raises(ValueError, match="needs pairs"):
         paired_ratio([1.0, 2.0], [1.0])
     assert intervals_overlap([1.0, 2.0], [2.0, 3.0]) and not intervals_overlap([1.0, 1.9], [2.0, 3.0])
+
+
+def _normal_sample(n: int, mean: float, sd: float) -> np.ndarray:
+    """n evenly spaced quantiles of a normal distribution: a symmetric sample with the given mean."""
+    from scipy.stats import norm
+
+    return mean + sd * norm.ppf((np.arange(n) + 0.5) / n)
+
+
+def test_bootstrap_ci_of_a_mean_spans_1_96_standard_errors_on_each_side():
+    """Catches a 95 % interval computed as a 90 % one (by default or by not halving the tails) and a lopsided one."""
+    x = _normal_sample(100, 10.0, 1.0)
+    se = float(x.std()) / np.sqrt(x.size)  # the bootstrap's standard error of the mean
+    lo, hi = bootstrap_ci(x, np.mean, n_boot=20000)  # the default confidence: 95 %
+    # percentiles 2.5 and 97.5: 1.96 standard errors each side (a 90 % interval: 1.645; up to the 95th: 1.645 above)
+    assert 1.85 < (10.0 - lo) / se < 2.1 and 1.85 < (hi - 10.0) / se < 2.1
+    assert summarize(x)["ci_mean"] == list(bootstrap_ci(x, np.mean)), "summarize's CIs are the default 95 % ones"
+    lo90, hi90 = bootstrap_ci(x, np.mean, confidence=0.90, n_boot=20000)
+    assert 1.55 < (10.0 - lo90) / se < 1.75 and 1.55 < (hi90 - 10.0) / se < 1.75
+
+
+def test_ratio_ci_resamples_the_denominator_too_and_is_two_sided():
+    """Catches ratio_ci resampling only the numerator (the denominator's spread left out) and a lopsided interval."""
+    b = _normal_sample(100, 5.0, 0.5)
+    r = ratio_ci([10.0] * 20, b, n_boot=20000)  # all the noise is in the denominator
+    se = 2.0 * float(b.std()) / np.sqrt(b.size) / 5.0  # of 10 / mean(b), to first order
+    assert r["ratio"] == pytest.approx(2.0)
+    assert 1.85 < (2.0 - r["ci"][0]) / se < 2.1 and 1.85 < (r["ci"][1] - 2.0) / se < 2.1
+    x = _normal_sample(100, 10.0, 1.0)
+    r = ratio_ci(x, [5.0] * 20, n_boot=20000)  # all the noise is in the numerator
+    se = float(x.std()) / np.sqrt(x.size) / 5.0
+    assert 1.85 < (2.0 - r["ci"][0]) / se < 2.1 and 1.85 < (r["ci"][1] - 2.0) / se < 2.1

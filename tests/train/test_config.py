@@ -18,6 +18,17 @@ def test_config_file_flags_and_sets(tmp_path):
     assert load_config(tmp_path / "c.json").batch_size == 3
 
 
+def test_a_runs_own_config_json_is_taken_as_the_settings_it_ran_with(tmp_path):
+    """`train --config RUN/config.json` repeats that run: its settings sit under "config", beside the run's record."""
+    from dataclasses import asdict
+
+    ran = load_config(None, {"iterations": 9, "batch_size": 3}, ["model.feature_channels=16"])
+    (tmp_path / "config.json").write_text(json.dumps({"config": asdict(ran), "model_config": {"arch": "slimrlfn"},
+                                                      "rep": None, "world_size": 1, "device_info": {}}))
+    assert load_config(tmp_path / "config.json") == ran
+    assert load_config(tmp_path / "config.json", {"iterations": 4}).iterations == 4
+
+
 @pytest.mark.parametrize("sets, match", [
     (["learning_rate=1"], "unknown config key 'learning_rate'"),
     (["iterations=ten"], "config key 'iterations': expected int"),
