@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.notebooks.harness import read_json, run_notebook
+from tests.notebooks.harness import read_json
 
 
 @pytest.mark.notebook
-def test_quick_run_writes_its_results(tmp_path):
-    dirs = run_notebook("01b_reparameterization.ipynb", tmp_path)
+def test_quick_run_writes_its_results(fresh_clone_workbook):
+    dirs = fresh_clone_workbook  # 01b run in quick mode by the newcomer's `make workbook`
     results = read_json(dirs["results"] / "01b_reparameterization.json")
     assert results["quick"] is True and results["device_info"]["device_type"] == "cpu"
     assert results["branch_counts"] == {"default": 4, "with_edge": 7}

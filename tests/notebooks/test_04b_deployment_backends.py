@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from slimrlfn.deploy.backends import available_backends, resolve_backend
-from tests.notebooks.harness import assert_figure, read_json, run_notebook
+from tests.notebooks.harness import assert_figure, read_json
 
 
 @pytest.mark.notebook
-def test_04b_quick_mode_compares_every_path(zoo_env, tmp_path):
-    dirs = run_notebook("04b_deployment_backends.ipynb", tmp_path)
+def test_04b_quick_mode_compares_every_path(fresh_clone_workbook):
+    dirs = fresh_clone_workbook  # 04b run in quick mode by the newcomer's `make workbook`
     results, figures = dirs["results"], dirs["figures"]
     summary = read_json(results / "04b_deployment_backends.json")
     comparison = read_json(results / "04b_backends.json")
