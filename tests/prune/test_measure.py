@@ -27,21 +27,38 @@ def test_without_a_target_it_times_the_runs_asked_for():
     assert timing["latency_ci_ms"][0] <= timing["latency_ms"] <= timing["latency_ci_ms"][1]
 
 
-def test_a_loose_target_stops_on_precision_a_tight_one_on_the_time_cap():
-    loose = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=4, target_half_width=10.0,
-                           time_cap_s=30.0, data_range=255.0)
+def test_a_loose_target_stops_on_precision_a_tight_one_on_the_time_cap(monkeypatch):
+    """Which rule stops the pairs, with fake timings and a fake clock: nothing here depends on this machine's speed or
+    load (under load, real timings once made the loose target miss and the test fail)."""
+    import itertools
+
+    import slimrlfn.prune.measure as measure
+
+    class Timer:  # the model 2 ms, RLFN 3 or 5 ms in turn: a ratio that varies, whatever the machine does
+        kind = "fake"
+
+        def __init__(self):
+            self.rlfn = itertools.cycle([3.0, 5.0])
+
+        def __call__(self, net, x):
+            return None, (2.0 if net is model else next(self.rlfn)), None
+
+    monkeypatch.setattr(measure, "make_timer", lambda device: Timer())
+    model, rlfn = _tiny(), _tiny(16)
+    loose = paired_latency(model, rlfn, torch.device("cpu"), size=16, runs=4, target_half_width=10.0,
+                           time_cap_s=30.0, data_range=255.0, clock=lambda: 0.0)
     assert loose["stopped_by"] == "precision" and loose["pairs"] == 4 and loose["ratio_half_width"] <= 10.0
-    ticks = iter(range(1, 10_000))  # a fake clock: 0.1 s per reading, whatever this machine's speed or load
+    ticks = iter(range(1, 10_000))  # a fake clock: 0.1 s per reading
 
     def clock():
         return next(ticks) / 10
 
-    tight = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=2, target_half_width=1e-9,
+    tight = paired_latency(model, rlfn, torch.device("cpu"), size=16, runs=2, target_half_width=1e-9,
                            time_cap_s=0.3, data_range=255.0, clock=clock)
     # begin at 0.1 s; after pairs 2, 3 and 4 the clock reads 0.2, 0.3, 0.4: the cap is reached at pair 4
     assert tight["stopped_by"] == "time cap" and tight["pairs"] == 4 and tight["time_cap_s"] == 0.3
-    capped = paired_latency(_tiny(), _tiny(16), torch.device("cpu"), size=16, runs=2, target_half_width=1e-9,
-                            time_cap_s=None, max_runs=6, data_range=255.0)
+    capped = paired_latency(model, rlfn, torch.device("cpu"), size=16, runs=2, target_half_width=1e-9,
+                            time_cap_s=None, max_runs=6, data_range=255.0, clock=lambda: 0.0)
     assert capped["stopped_by"] == "max runs" and capped["pairs"] == 6
 
 
