@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from slimrlfn.core.devices import device_text
 from slimrlfn.core.errors import UserError
-from slimrlfn.core.files import PathLike
+from slimrlfn.core.files import PathLike, public_path
 from slimrlfn.metrics.score import SCORE_YEAR, ntire_score
 from slimrlfn.metrics.years import YEARS
 
@@ -304,4 +304,4 @@ def gather(inputs: FactsheetInputs) -> Factsheet:
             "score_warm": _score(runtime["warm"], base_runtime["warm"], row, base_counts),
         }
     return Factsheet(models=list(counts), values=values, remarks=_remarks(inputs, quick), quick=quick,
-                     inputs={name: str(path) for name, path in inputs.paths.items()})
+                     inputs={name: public_path(path) for name, path in inputs.paths.items()})

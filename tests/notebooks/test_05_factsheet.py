@@ -20,13 +20,13 @@ def test_05_factsheet_quick(fresh_clone_workbook):
     assert summary["models"] == LABELS and summary["inputs_quick"] is True
     assert "cpu" in summary["device"] and "not a GPU measurement" in summary["device"]
 
-    from slimrlfn.core.files import CHECKOUT  # the summary names files under the checkout relative to it
+    clone = dirs["clone"]  # the summary names the files of the clone's run relative to the clone
 
-    tables = [CHECKOUT / p for p in summary["tables"]]
+    tables = [clone / p for p in summary["tables"]]
     assert {p.name for p in tables} == {"factsheet.tex", "factsheet.md", "factsheet.csv", "factsheet.json"} | {
         f"factsheet_{slug}.{ext}" for slug in ("rlfn", "slimrlfn", "slimrlfn_prune") for ext in ("tex", "md", "csv")}
     assert all(p.is_file() and p.stat().st_size > 0 and p.parent == dirs["results"] / "factsheet" for p in tables)
-    figures = [CHECKOUT / p for p in summary["figures"]]
+    figures = [clone / p for p in summary["figures"]]
     assert {p.name for p in figures} == {f"{stem}.{ext}" for stem in FIGURES for ext in ("png", "pdf")}
     for stem in FIGURES:
         assert_figure(dirs["figures"] / f"{stem}.png")
