@@ -35,7 +35,7 @@ workbook: $(BIN)/.installed
 
 ## The tests (unit tests first, notebooks through papermill last).
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra --durations=25
 
 ## The README's figures: copy those of the last workbook run (figures/, its summary and factsheet table) to docs/figures/.
 README_FIGURES := 05_tradeoff 05_pruning_trajectory 05_latency_traces 05_cold_vs_warm 03_sr_crops 04b_flops_vs_speedup

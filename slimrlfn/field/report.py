@@ -11,6 +11,7 @@ import shlex
 from typing import Any, Dict, List, Optional, Sequence
 
 from slimrlfn.core.devices import device_text, recorded_loads
+from slimrlfn.core.files import public_path
 from slimrlfn.metrics.years import document_years, year_value
 
 __all__ = ["SUMMARY_KEYS", "conclusion", "gpu_command", "noise_markdown", "pairs_markdown", "summary"]
@@ -166,7 +167,8 @@ def summary(doc: Dict[str, Any], quick: bool, field_json: str, figures: Sequence
             tables: Sequence[Any] = (), official: Optional[Dict[str, Any]] = None,
             comparison: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Notebook 06's summary (:data:`SUMMARY_KEYS`): the ranking per entry, the failures, the conclusion, and the
-    official analysis and comparison the notebook made (``official``, ``comparison``: passed through)."""
+    official analysis and comparison the notebook made (``official``, ``comparison``: passed through). Its files are
+    named relative to the checkout (:func:`slimrlfn.core.files.public_path`)."""
     ranking = doc["ranking"]
     year, years = document_years(doc)
     entries = [{k: e.get(k) for k in _ENTRY_KEYS}
@@ -188,6 +190,6 @@ def summary(doc: Dict[str, Any], quick: bool, field_json: str, figures: Sequence
             "pairs": ranking.get("pairs", []),
             "runs_needed": {p: {k: ranking.get("noise", {}).get(p, {}).get(k) for k in ("runs_needed", "runs_needed_tau")}
                             for p in ("cold", "warm")},
-            "conclusion": conclusion(doc), "gpu_command": gpu_command(doc), "field_json": str(field_json),
-            "figures": [str(f) for f in figures], "tables": [str(t) for t in tables], "official": official,
+            "conclusion": conclusion(doc), "gpu_command": gpu_command(doc), "field_json": public_path(field_json),
+            "figures": [public_path(f) for f in figures], "tables": [public_path(t) for t in tables], "official": official,
             "comparison": comparison}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from slimrlfn.core.files import public_path
+
 __all__ = ["SUMMARY_KEYS", "conclusion", "log_markdown", "summary"]
 
 #: The keys of :func:`summary` (notebook 06's ``official`` block).
@@ -123,7 +125,8 @@ def log_markdown(doc: Dict[str, Any]) -> str:
 
 
 def summary(doc: Dict[str, Any], json_path: Any = None, figures: Any = (), tables: Any = ()) -> Dict[str, Any]:
-    """The official analysis in brief (:data:`SUMMARY_KEYS`), for notebook 06's summary JSON."""
+    """The official analysis in brief (:data:`SUMMARY_KEYS`), for notebook 06's summary JSON; its files named relative
+    to the checkout (:func:`slimrlfn.core.files.public_path`)."""
     changes = doc.get("changes") or {}
     return {"year": doc["year"], "device": doc["device"], "entries": len(doc["entries"]), "scored": doc["scored"],
             "tau": {track: change["tau"] for track, change in changes.items()},
@@ -133,5 +136,5 @@ def summary(doc: Dict[str, Any], json_path: Any = None, figures: Any = (), table
             "baseline": doc["baseline"],
             "first_image": {e["key"]: {k: e["runtimes"][k] for k in ("first_ms", "median_valid_ms", "official_ms",
                                                                      "rescored_ms")} for e in doc["entries"]},
-            "conclusion": conclusion(doc), "json": None if json_path is None else str(json_path),
-            "figures": [str(f) for f in figures], "tables": [str(t) for t in tables]}
+            "conclusion": conclusion(doc), "json": None if json_path is None else public_path(json_path),
+            "figures": [public_path(f) for f in figures], "tables": [public_path(t) for t in tables]}
